@@ -1,0 +1,152 @@
+"""KKR Nordjylland Teams bot: create_app(settings) wires everything; main() is the command line."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import uuid
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.adapter import create_adapter
+from bot.core import Core
+from bot.recognizer import Recognizer
+from bot.render import Renderer
+from bot.settings import Settings
+from bot.storage import SqlStorage
+from bot.teams import TeamsBot
+from bot.turn import Conversation, Turn, User
+from bot.web import ADAPTER, BOT, MAX_BODY, SERVICES, SETTINGS, add_routes
+from handlers import FLOWS, HANDLERS
+from services.db import Database
+from services.registry import Services
+from services.state import StateStore
+
+log = logging.getLogger("kkr")
+
+
+@dataclass
+class Runtime:
+    """The wired objects one bot process shares between turns."""
+
+    settings: Settings
+    services: Services
+    renderer: Renderer
+    core: Core
+    storage: SqlStorage
+
+    async def start(self) -> None:
+        await self.services.db.migrate()
+
+    async def stop(self) -> None:
+        await self.services.db.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    db = Database(settings.db_url)
+    services = Services(db=db, settings=settings)
+    knowledge = settings.knowledge_dir
+    renderer = Renderer(knowledge / "responses")
+    core = Core(Recognizer(knowledge / "sentences"), HANDLERS, FLOWS)
+    return Runtime(settings, services, renderer, core, SqlStorage(StateStore(db)))
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Application:
+    runtime = runtime or build_runtime(settings)
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[SERVICES] = runtime.services
+    app[ADAPTER] = create_adapter(settings)
+    app[BOT] = TeamsBot(runtime.core, runtime.storage, runtime.services, runtime.renderer)
+    add_routes(app)
+
+    async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+async def console_turn(runtime: Runtime, conversation_id: str, text: str) -> list[str]:
+    """Run one message through the same Core as Teams, with state in the same database."""
+    key = f"console/conversations/{conversation_id}"
+    stored = (await runtime.storage.read([key])).get(key, {})
+    etag = stored.pop("e_tag", None)
+    from bot.language import detect_language
+
+    turn = Turn(text=text, lang=detect_language(text), user=User(id="console", name="Console"),
+                conversation=Conversation(id=conversation_id), services=runtime.services,
+                renderer=runtime.renderer, state=stored, activity_id=uuid.uuid4().hex)
+    await runtime.core.handle(turn)
+    await runtime.storage.write({key: {**turn.state, "e_tag": etag}})
+    out = []
+    for reply in turn.replies:
+        parts = [reply.text or ""]
+        if reply.card:
+            from bot.cardtext import card_to_text
+
+            parts.append(card_to_text(reply.card))
+        if reply.suggestions:
+            parts.append("  [" + "] [".join(reply.suggestions) + "]")
+        out.append("\n".join(p for p in parts if p))
+    return out
+
+
+async def _console(settings: Settings, question: str | None) -> None:
+    runtime = build_runtime(settings)
+    await runtime.start()
+    try:
+        conversation = uuid.uuid4().hex
+        if question is not None:
+            print("\n\n".join(await console_turn(runtime, conversation, question)))
+            return
+        print("KKR-bot (skriv 'exit' for at stoppe)")
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                break
+            if text.strip().lower() in {"exit", "quit"}:
+                break
+            print("\n\n".join(await console_turn(runtime, conversation, text)))
+    finally:
+        await runtime.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="KKR Nordjylland Teams bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="serve the bot (default)")
+    sub.add_parser("chat", help="talk to the bot in this terminal")
+    ask = sub.add_parser("ask", help="ask one question and print the answer")
+    ask.add_argument("question")
+    sub.add_parser("migrate", help="apply database migrations")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # statements may carry user text
+    command = args.command or "run"
+    if command == "run":
+        settings.check_listen_address()
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+                    print=lambda *_: log.info("listening on http://%s:%s", settings.host, settings.port))
+    elif command in ("chat", "ask"):
+        logging.getLogger().setLevel(logging.WARNING)
+        asyncio.run(_console(settings, getattr(args, "question", None)))
+    elif command == "migrate":
+        async def _migrate() -> None:
+            db = Database(settings.db_url)
+            await db.migrate()
+            await db.dispose()
+        asyncio.run(_migrate())
+    else:  # pragma: no cover - argparse already refused it
+        parser.error(f"unknown command {command}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

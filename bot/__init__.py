@@ -1,0 +1,1 @@
+"""The Bot Framework shell: settings, adapter, activity handler, recognition and reply rendering."""

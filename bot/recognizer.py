@@ -1,0 +1,54 @@
+"""Intent recognition from sentence templates (hassil), one YAML file per intent and language."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from hassil import Intents, recognize
+from hassil.util import merge_dict
+
+from bot.language import detect_language
+
+QUESTION = "Question"  # free questions go to the knowledge base when no template matches
+
+
+@dataclass(frozen=True)
+class Match:
+    intent: str
+    lang: str
+    slots: dict[str, str] = field(default_factory=dict)
+
+
+class Recognizer:
+    """Loads knowledge/sentences/{da,en}/*.yaml once; recognize() tries the user's language first."""
+
+    def __init__(self, sentences_dir: Path) -> None:
+        self.intents: dict[str, Intents] = {}
+        for lang_dir in sorted(p for p in sentences_dir.iterdir() if p.is_dir()):
+            merged: dict = {"language": lang_dir.name, "intents": {}}
+            for path in sorted(lang_dir.glob("*.yaml")):
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                merge_dict(merged, data)
+            self.intents[lang_dir.name] = Intents.from_dict(merged)
+
+    def recognize(self, text: str, locale: str | None = None) -> Match | None:
+        cleaned = _clean(text)
+        if not cleaned:
+            return None
+        lang = detect_language(cleaned, locale)
+        for candidate in (lang, *(other for other in self.intents if other != lang)):
+            intents = self.intents.get(candidate)
+            result = recognize(cleaned, intents, language=candidate) if intents else None
+            if result is not None:
+                slots = {name: str(entity.value) for name, entity in result.entities.items()}
+                return Match(result.intent.name, candidate, slots)
+        return Match(QUESTION, lang, {"text": cleaned})
+
+
+def _clean(text: str) -> str:
+    """Drop Teams mentions, markup and surplus whitespace; keep the words."""
+    text = re.sub(r"<at>.*?</at>", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(text.split())[:2000]

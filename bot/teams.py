@@ -1,0 +1,105 @@
+"""The activity handler: turns a Teams activity into a Turn, runs the core, sends the replies."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, CardAction, ChannelAccount, SuggestedActions
+
+from bot.core import Core
+from bot.language import detect_language
+from bot.recognizer import Match
+from bot.render import Renderer
+from bot.storage import SqlStorage
+from bot.turn import Conversation, Reply, Turn, User
+from services.errors import ConcurrencyConflict
+from services.registry import Services
+
+log = logging.getLogger("kkr.bot")
+ReferenceSink = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class TeamsBot(ActivityHandler):
+    """Loads conversation state, lets the Core answer, sends the replies and saves the state."""
+
+    def __init__(self, core: Core, storage: SqlStorage, services: Services, renderer: Renderer) -> None:
+        self.core, self.storage, self.services, self.renderer = core, storage, services, renderer
+        self.reference_sinks: list[ReferenceSink] = []  # e.g. the task backend stores proactive references
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self._run(turn_context, None)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id != bot_id for m in members_added):
+            await self._run(turn_context, "Welcome")
+
+    async def _run(self, turn_context: TurnContext, forced_intent: str | None) -> None:
+        activity = turn_context.activity
+        key = f"{activity.channel_id}/conversations/{activity.conversation.id}"
+        async with self._locks[key]:
+            try:
+                await self._turn(turn_context, key, forced_intent)
+            finally:
+                if not self._locks[key].locked():
+                    self._locks.pop(key, None)
+
+    async def _turn(self, turn_context: TurnContext, key: str, forced_intent: str | None) -> None:
+        activity = turn_context.activity
+        stored = (await self.storage.read([key])).get(key, {})
+        etag = stored.pop("e_tag", None)
+        turn = to_turn(activity, self.services, self.renderer, stored)
+        if forced_intent:
+            turn.intent = forced_intent
+            await self.core.handlers[forced_intent](turn, Match(forced_intent, turn.lang))
+        else:
+            await self.core.handle(turn, activity.locale)
+        try:
+            await self.storage.write({key: {**turn.state, "e_tag": etag}})
+        except ConcurrencyConflict:
+            log.warning("state conflict activity=%s", activity.id)
+            turn.replies = [Reply(text=self.renderer.render("Errors", "conflict", turn.lang))]
+        if turn.replies:
+            await turn_context.send_activities([to_activity(r) for r in turn.replies])
+        reference = TurnContext.get_conversation_reference(activity)
+        for sink in self.reference_sinks:
+            await sink(reference.serialize())
+
+
+def to_turn(activity: Activity, services: Services, renderer: Renderer, state: dict) -> Turn:
+    sender = activity.from_property or ChannelAccount(id="")
+    conv = activity.conversation
+    conversation_type = getattr(conv, "conversation_type", None) or ("groupChat" if conv.is_group else "personal")
+    tenant = getattr(conv, "tenant_id", None) or ((activity.channel_data or {}).get("tenant") or {}).get("id", "")
+    text = (activity.text or "").strip()
+    value = activity.value if isinstance(activity.value, dict) else None
+    return Turn(
+        text=text,
+        lang=detect_language(text, activity.locale),
+        user=User(id=sender.id or "", name=sender.name or "", aad_id=getattr(sender, "aad_object_id", None) or ""),
+        conversation=Conversation(id=conv.id, type=conversation_type, tenant_id=tenant or ""),
+        services=services,
+        renderer=renderer,
+        state=state,
+        value=value,
+        activity_id=activity.id or "",
+    )
+
+
+def to_activity(reply: Reply) -> Activity:
+    if reply.card is not None:
+        message = MessageFactory.attachment(CardFactory.adaptive_card(reply.card), text=reply.text)
+    else:
+        message = MessageFactory.text(reply.text or "")
+    message.text_format = "markdown"
+    if reply.suggestions:
+        message.suggested_actions = SuggestedActions(
+            actions=[CardAction(type="imBack", title=s[:50], value=s) for s in reply.suggestions]
+        )
+    message.type = ActivityTypes.message
+    return message

@@ -1,0 +1,74 @@
+"""What a handler sees of one incoming message, and what it sends back; free of the Bot Framework SDK."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.render import Renderer
+    from services.registry import Services
+
+
+@dataclass(frozen=True)
+class User:
+    id: str  # channel user id ("29:...")
+    name: str = ""
+    aad_id: str = ""  # Entra ID object id; the stable identity for roles and recipients
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    type: str = "personal"  # personal | groupChat | channel
+    tenant_id: str = ""
+
+    @property
+    def is_personal(self) -> bool:
+        return self.type == "personal"
+
+
+@dataclass
+class Reply:
+    text: str | None = None
+    card: dict | None = None  # an Adaptive Card (schema 1.5) body
+    suggestions: list[str] = field(default_factory=list)  # quick-reply buttons (imBack)
+
+
+@dataclass
+class Turn:
+    """One message in, any number of replies out. ``state`` is the conversation's persisted state."""
+
+    text: str
+    lang: str
+    user: User
+    conversation: Conversation
+    services: Services
+    renderer: Renderer
+    state: dict[str, Any] = field(default_factory=dict)
+    value: dict[str, Any] | None = None  # an Adaptive Card submit
+    activity_id: str = ""
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    replies: list[Reply] = field(default_factory=list)
+    intent: str | None = None  # what the turn was recognized as, for the turn log
+
+    def reply(self, text: str | None = None, card: dict | None = None, suggestions: list[str] | None = None) -> None:
+        self.replies.append(Reply(text=text, card=card, suggestions=list(suggestions or [])))
+
+    def t(self, intent: str, key: str, **variables: Any) -> str:
+        """Render the reply ``key`` of ``intent`` in the user's language."""
+        return self.renderer.render(intent, key, self.lang, **variables)
+
+    def say(self, intent: str, key: str, suggestions: list[str] | None = None, **variables: Any) -> None:
+        self.reply(self.t(intent, key, **variables), suggestions=suggestions)
+
+    # Multi-turn flows: the active flow's name, step and data live in conversation state.
+    @property
+    def flow(self) -> dict[str, Any] | None:
+        return self.state.get("flow")
+
+    def start_flow(self, name: str, step: str, data: dict[str, Any] | None = None) -> None:
+        self.state["flow"] = {"name": name, "step": step, "data": data or {}}
+
+    def end_flow(self) -> None:
+        self.state.pop("flow", None)

@@ -1,0 +1,15 @@
+"""Translate activities to service calls. HANDLERS maps intent names to handlers; FLOWS maps flow names
+to the function that continues a multi-turn flow."""
+from __future__ import annotations
+
+from handlers import general, question
+
+HANDLERS = {
+    "Welcome": general.welcome,
+    "Help": general.show_help,
+    "Cancel": general.cancel,
+    "Fallback": general.fallback,
+    "Question": question.answer,
+}
+
+FLOWS: dict = {}

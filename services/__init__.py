@@ -1,0 +1,1 @@
+"""Domain logic and storage. Never imports botbuilder, aiohttp or jinja2."""

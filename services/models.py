@@ -1,0 +1,2 @@
+"""Imports every module that defines tables, so Alembic and tests see the whole schema."""
+from services import state, tasks  # noqa: F401

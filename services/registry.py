@@ -1,0 +1,16 @@
+"""The services a turn can reach; built once in app.create_app and shared by every turn."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.db import Database
+
+
+@dataclass
+class Services:
+    db: Database
+    settings: Any = None
+    kb: Any = None  # the knowledge base (issue: knowledge base)
+    contacts: Any = None  # the contact directory
+    extra: dict[str, Any] = field(default_factory=dict)
