@@ -5,6 +5,7 @@ import json
 import logging
 from typing import Any
 
+import jwt
 from aiohttp import web
 
 log = logging.getLogger("kkr.web")
@@ -68,6 +69,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
         response = await request.app[ADAPTER].process(request, request.app[BOT])  # type: ignore[attr-defined]
     except web.HTTPException:
         raise
+    except (PermissionError, jwt.PyJWTError):
+        log.warning("refused an activity with an invalid token activity=%s", body.get("id"))
+        return _bad(401, "unauthorized")
     except (TypeError, ValueError, KeyError, AttributeError):
         log.warning("activity could not be processed activity=%s", body.get("id"), exc_info=True)
         return _bad(400, "activity could not be processed")
