@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.adapter import create_adapter
 from bot.core import Core
+from bot.logs import configure as configure_logging
 from bot.recognizer import Recognizer
 from bot.render import Renderer
 from bot.settings import Settings
@@ -127,8 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="apply database migrations")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # statements may carry user text
+    configure_logging(settings.log_level, settings.log_format)
     command = args.command or "run"
     if command == "run":
         settings.check_listen_address()

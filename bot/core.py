@@ -37,10 +37,12 @@ class Core:
             turn.end_flow()
             turn.say("Errors", "unexpected")
         finally:
+            ms = round((time.perf_counter() - started) * 1000, 2)
             log.info(
-                "turn activity=%s conversation_type=%s intent=%s lang=%s replies=%d ms=%.1f",
-                turn.activity_id, turn.conversation.type, turn.intent, turn.lang,
-                len(turn.replies), (time.perf_counter() - started) * 1000,
+                "turn activity=%s intent=%s lang=%s ms=%.1f", turn.activity_id, turn.intent, turn.lang, ms,
+                extra={"fields": {"activity_id": turn.activity_id, "intent": turn.intent, "lang": turn.lang,
+                                  "conversation_type": turn.conversation.type, "replies": len(turn.replies),
+                                  "ms": ms}},
             )
 
     async def _route(self, turn: Turn, locale: str | None) -> None:

@@ -39,6 +39,7 @@ class Settings:
     report_key_file: str = ""
     report_master_keys: str = ""
     log_level: str = "INFO"
+    log_format: str = "json"  # json | text
 
     @property
     def db_url(self) -> str:
@@ -74,6 +75,7 @@ class Settings:
             report_key_file=e.get("REPORT_KEY_FILE", ""),
             report_master_keys=e.get("REPORT_MASTER_KEYS", ""),
             log_level=e.get("LOG_LEVEL", "INFO"),
+            log_format=e.get("LOG_FORMAT", "json"),
         )
 
     def check_listen_address(self) -> None:
