@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     ask = sub.add_parser("ask", help="ask one question and print the answer")
     ask.add_argument("question")
     sub.add_parser("migrate", help="apply database migrations")
+    package = sub.add_parser("package", help="build the Teams app package (zip) from MicrosoftAppId")
+    package.add_argument("--out", default=None, help="where to write the zip (default dist/kkr-bot-teams.zip)")
+    package.add_argument("--version", default=None, help="app version, e.g. 1.0.1 (default TEAMS_APP_VERSION or 1.0.0)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
@@ -143,6 +146,17 @@ def main(argv: list[str] | None = None) -> None:
             await db.migrate()
             await db.dispose()
         asyncio.run(_migrate())
+    elif command == "package":
+        import os
+        from pathlib import Path
+
+        from bot.package import DEFAULT_OUT, PackageError, PackageOptions, build_package
+        try:
+            out = build_package(settings, Path(args.out) if args.out else DEFAULT_OUT,
+                                PackageOptions.from_env(dict(os.environ), args.version))
+        except PackageError as error:
+            raise SystemExit(f"Cannot build the Teams app package: {error}") from None
+        print(out)
     else:  # pragma: no cover - argparse already refused it
         parser.error(f"unknown command {command}")
         sys.exit(2)
