@@ -60,12 +60,19 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     app[SETTINGS] = settings
     app[SERVICES] = runtime.services
     app[ADAPTER] = create_adapter(settings)
-    app[BOT] = TeamsBot(runtime.core, runtime.storage, runtime.services, runtime.renderer)
+    app[BOT] = teams_bot = TeamsBot(runtime.core, runtime.storage, runtime.services, runtime.renderer)
     add_routes(app)
+    from bot.proactive import TaskBackend  # task backend: notices, reminders, deadlines
+
+    tasks = runtime.services.extra.setdefault("tasks", TaskBackend(settings, runtime.services.db, runtime.renderer))
+    teams_bot.reference_sinks.append(tasks.remember_reference)
 
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
         await runtime.start()
+        if settings.run_worker_in_process:
+            tasks.start_worker()
         yield
+        await tasks.stop()
         await runtime.stop()
 
     app.cleanup_ctx.append(lifecycle)
@@ -129,6 +136,9 @@ def main(argv: list[str] | None = None) -> None:
     package = sub.add_parser("package", help="build the Teams app package (zip) from MicrosoftAppId")
     package.add_argument("--out", default=None, help="where to write the zip (default dist/kkr-bot-teams.zip)")
     package.add_argument("--version", default=None, help="app version, e.g. 1.0.1 (default TEAMS_APP_VERSION or 1.0.0)")
+    from bot import proactive
+
+    proactive.add_commands(sub)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
@@ -157,6 +167,10 @@ def main(argv: list[str] | None = None) -> None:
         except PackageError as error:
             raise SystemExit(f"Cannot build the Teams app package: {error}") from None
         print(out)
+    elif command == "worker":
+        asyncio.run(proactive.run_worker_command(settings, args))
+    elif command == "tasks":
+        print(asyncio.run(proactive.tasks_command(settings, args)))
     else:  # pragma: no cover - argparse already refused it
         parser.error(f"unknown command {command}")
         sys.exit(2)

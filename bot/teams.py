@@ -68,7 +68,7 @@ class TeamsBot(ActivityHandler):
             await turn_context.send_activities([to_activity(r) for r in turn.replies])
         reference = TurnContext.get_conversation_reference(activity)
         for sink in self.reference_sinks:
-            await sink(reference.serialize())
+            await sink({**reference.serialize(), "lang": turn.lang})  # lang: for notices in their language
 
 
 def to_turn(activity: Activity, services: Services, renderer: Renderer, state: dict) -> Turn:

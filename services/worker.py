@@ -1,0 +1,330 @@
+"""Task workers: claim due tasks, run their handler, retry with backoff, dead-letter the hopeless.
+
+Claiming. PostgreSQL: ``WITH c AS (SELECT id ... FOR UPDATE SKIP LOCKED LIMIT n) UPDATE tasks ... FROM c
+RETURNING ...``: concurrent workers lock disjoint rows and never wait for each other. SQLite: the same
+statement without the lock clause; SQLite runs one writer at a time, so a single UPDATE ... RETURNING is
+atomic (the in-process worker is the only consumer there). A claim sets ``status='running'``, a lease
+(``locked_until``) and a fresh ``claim_token``; nothing stays locked while the handler runs. A worker
+that dies leaves its lease to expire and the task is claimed again (``attempts`` counts claims, so a task
+that kills its worker every time still ends in the dead-letter state).
+
+Idempotency. Before a handler's outside effect a ``task_deliveries`` row keyed by the idempotency key is
+committed as 'sending'; success marks it 'sent' together with the task 'done'. A retried task whose key
+is 'sent' is finished without sending again; one whose key is 'sending' from an attempt that may still
+be in flight waits until that attempt must have ended (``send_timeout``). Only a worker that died in the
+middle of an HTTP request leaves a truly unknown outcome; that task is sent again (at-least-once), and the
+log says so.
+
+Time comes from an injectable ``clock`` so tests freeze it; nothing here sleeps until a deadline.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.db import Database
+from services.tasks import Delivery, Task, as_utc, utcnow
+
+log = logging.getLogger("kkr.tasks")
+Clock = Callable[[], datetime]
+
+
+class RetryableError(Exception):
+    """A failure worth another try later (HTTP 429/5xx, a network error, an SMTP 4xx)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """A failure no retry will fix (no way to reach the person, a broken template): dead-letter now."""
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    subject: str | None
+    attempt: int
+    max_attempts: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What a handler reports after its outside effect: the channel used and the remote id, if any."""
+
+    channel: str | None = None
+    remote_id: str | None = None
+
+
+Handler = Callable[[TaskContext], Awaitable[Delivered | None]]
+
+
+@dataclass
+class WorkerConfig:
+    lease: timedelta = timedelta(seconds=120)  # longer than any handler may run
+    send_timeout: timedelta = timedelta(seconds=60)  # an attempt older than this has surely ended
+    batch: int = 20
+    concurrency: int = 10
+    poll_seconds: float = 1.0
+    backoff_base: float = 15.0  # seconds; doubles each attempt
+    backoff_cap: float = 3600.0
+    retry_after_cap: float = 86400.0
+
+
+@dataclass
+class _Claimed:
+    id: int
+    kind: str
+    payload: str
+    idempotency_key: str
+    subject: str | None
+    attempts: int
+    max_attempts: int
+    token: str
+
+
+def backoff_delay(attempt: int, config: WorkerConfig, rng: random.Random, retry_after: float | None = None) -> float:
+    """Exponential backoff with equal jitter; never earlier than the server's Retry-After."""
+    delay = min(config.backoff_cap, config.backoff_base * (2 ** max(0, attempt - 1)))
+    delay = delay / 2 + rng.uniform(0, delay / 2)
+    if retry_after is not None:
+        delay = max(delay, min(max(retry_after, 0.0), config.retry_after_cap))
+    return delay
+
+
+@dataclass
+class Worker:
+    db: Database
+    handlers: dict[str, Handler]
+    clock: Clock = utcnow
+    config: WorkerConfig = field(default_factory=WorkerConfig)
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    rng: random.Random = field(default_factory=random.Random)
+    processed: int = 0
+
+    def __post_init__(self) -> None:
+        self._wake = asyncio.Event()
+
+    # -- claiming ---------------------------------------------------------------------------------
+    async def claim(self, limit: int | None = None) -> list[_Claimed]:
+        now = self.clock()
+        token = uuid.uuid4().hex
+        t = Task.__table__
+        due = or_(and_(t.c.status == "pending", t.c.run_at <= now),
+                  and_(t.c.status == "running", t.c.locked_until < now))
+        pick = select(t.c.id).where(due).order_by(t.c.run_at, t.c.id).limit(limit or self.config.batch)
+        if not self.db.is_sqlite:
+            pick = pick.with_for_update(skip_locked=True)
+        chosen = pick.cte("chosen")
+        stmt = (update(t).where(t.c.id == chosen.c.id)
+                .values(status="running", locked_until=now + self.config.lease, attempts=t.c.attempts + 1,
+                        claim_token=token)
+                .returning(t.c.id, t.c.kind, t.c.payload, t.c.idempotency_key, t.c.subject, t.c.attempts,
+                           t.c.max_attempts))
+        async with self.db.sessions() as session, session.begin():
+            rows = (await session.execute(stmt)).all()
+        return sorted((_Claimed(*row, token=token) for row in rows), key=lambda c: c.id)
+
+    # -- one task -----------------------------------------------------------------------------------
+    async def process(self, c: _Claimed) -> str:
+        """Run one claimed task; returns what became of it: done, retry, dead, deferred or skipped."""
+        now = self.clock()
+        if c.attempts > c.max_attempts:
+            await self._finish_failed(c, "the worker stopped during every attempt", dead=True)
+            return "dead"
+        handler = self.handlers.get(c.kind)
+        if handler is None:
+            await self._finish_failed(c, f"no handler for task kind {c.kind!r}", dead=True)
+            return "dead"
+        try:
+            payload = json.loads(c.payload)
+        except ValueError:
+            await self._finish_failed(c, "payload is not JSON", dead=True)
+            return "dead"
+        state = await self._begin_delivery(c, now)
+        if state != "go":
+            return state
+        ctx = TaskContext(c.id, c.kind, payload, c.idempotency_key, c.subject, c.attempts, c.max_attempts, now)
+        try:
+            result = await handler(ctx)
+        except PermanentError as exc:
+            await self._finish_failed(c, str(exc) or type(exc).__name__, dead=True)
+            return "dead"
+        except RetryableError as exc:
+            return await self._retry_or_dead(c, str(exc) or type(exc).__name__, exc.retry_after)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an unexpected bug: retried, and dead-lettered if it persists
+            log.exception("task %s kind=%s failed unexpectedly", c.id, c.kind)
+            return await self._retry_or_dead(c, f"{type(exc).__name__}: {str(exc)[:300]}", None)
+        await self._finish_done(c, result or Delivered())
+        return "done"
+
+    async def _begin_delivery(self, c: _Claimed, now: datetime) -> str:
+        """Record that an attempt is starting; 'go', or why this attempt must not send."""
+        async with self.db.sessions() as session, session.begin():
+            d = await session.get(Delivery, c.idempotency_key)
+            if d is not None and d.status == "sent":
+                await self._mark_done(session, c, now)
+                log.info("task %s already delivered; finished without sending again", c.id)
+                return "skipped"
+            if d is not None and d.claim_token != c.token:
+                started = as_utc(d.started_at)
+                if started + self.config.send_timeout > now:  # an earlier attempt may still be in flight
+                    await session.execute(
+                        update(Task).where(Task.id == c.id, Task.claim_token == c.token)
+                        .values(status="pending", run_at=started + self.config.send_timeout,
+                                attempts=Task.attempts - 1, locked_until=None, claim_token=None))
+                    return "deferred"
+                log.warning("task %s: an earlier attempt stopped mid-send; its outcome is unknown, sending again",
+                            c.id)
+                d.claim_token, d.started_at, d.task_id = c.token, now, c.id
+            elif d is None:
+                session.add(Delivery(idempotency_key=c.idempotency_key, task_id=c.id, status="sending",
+                                     claim_token=c.token, started_at=now))
+            try:
+                await session.flush()
+            except IntegrityError:  # another worker began the same key this instant
+                await session.rollback()
+                async with self.db.sessions() as s2, s2.begin():
+                    await s2.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token)
+                                     .values(status="pending", run_at=now + self.config.send_timeout,
+                                             attempts=Task.attempts - 1, locked_until=None, claim_token=None))
+                return "deferred"
+        return "go"
+
+    async def _mark_done(self, session, c: _Claimed, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        await session.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token)
+                              .values(status="done", done_at=now, locked_until=None, last_error=None))
+
+    async def _finish_done(self, c: _Claimed, result: Delivered) -> None:
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            await session.execute(
+                update(Delivery).where(Delivery.idempotency_key == c.idempotency_key)
+                .values(status="sent", channel=result.channel, remote_id=(result.remote_id or None),
+                        sent_at=now, claim_token=c.token))
+            await self._mark_done(session, c, now)
+        self.processed += 1
+        log.debug("task %s kind=%s delivered channel=%s", c.id, c.kind, result.channel)
+
+    async def _retry_or_dead(self, c: _Claimed, error: str, retry_after: float | None) -> str:
+        if c.attempts >= c.max_attempts:
+            await self._finish_failed(c, error, dead=True)
+            return "dead"
+        delay = backoff_delay(c.attempts, self.config, self.rng, retry_after)
+        await self._finish_failed(c, error, dead=False, delay=delay)
+        log.warning("task %s kind=%s attempt %s/%s failed (%s); retry in %.0f s", c.id, c.kind, c.attempts,
+                    c.max_attempts, error[:200], delay)
+        return "retry"
+
+    async def _finish_failed(self, c: _Claimed, error: str, *, dead: bool, delay: float = 0.0) -> None:
+        now = self.clock()
+        async with self.db.sessions() as session, session.begin():
+            # The attempt failed before reaching anyone: it no longer counts as possibly delivered.
+            await session.execute(delete(Delivery).where(Delivery.idempotency_key == c.idempotency_key,
+                                                         Delivery.claim_token == c.token,
+                                                         Delivery.status == "sending"))
+            values: dict[str, Any] = {"last_error": error[:1000], "locked_until": None}
+            if dead:
+                values.update(status="dead", done_at=now)
+            else:
+                values.update(status="pending", run_at=now + timedelta(seconds=delay), claim_token=None)
+            await session.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token).values(**values))
+        if dead:
+            log.error("task %s kind=%s dead after %s attempt(s): %s", c.id, c.kind, c.attempts, error[:200])
+
+    # -- loops --------------------------------------------------------------------------------------
+    async def run_once(self) -> int:
+        """Claim one batch and process it; returns how many tasks were claimed."""
+        claimed = await self.claim()
+        if not claimed:
+            return 0
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(c: _Claimed) -> None:
+            async with gate:
+                try:
+                    await self.process(c)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the database went away mid-task: the lease brings it back
+                    log.exception("task %s could not be settled; it will be claimed again", c.id)
+
+        await asyncio.gather(*(one(c) for c in claimed))
+        return len(claimed)
+
+    async def run_until_idle(self, max_batches: int = 10_000) -> int:
+        """Process every task due now (by the clock); for tests and one-shot runs."""
+        total = 0
+        for _ in range(max_batches):
+            n = await self.run_once()
+            if not n:
+                break
+            total += n
+        return total
+
+    def wake(self) -> None:
+        """Look for work now instead of at the next poll (e.g. right after enqueueing in-process)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop`` is set; a full batch is followed immediately by the next."""
+        log.info("task worker %s started", self.name)
+        failures = 0
+        while not stop.is_set():
+            try:
+                n = await self.run_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                log.warning("task worker could not reach the database (%s in a row)", failures, exc_info=True)
+                n = 0
+            if n >= self.config.batch:
+                continue
+            self._wake.clear()
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            timeout = self.config.poll_seconds * min(2 ** failures, 30)
+            try:
+                await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
+        log.info("task worker %s stopped", self.name)
+
+
+# -- administrator view -----------------------------------------------------------------------------
+async def dead_report(db: Database, limit: int = 100) -> str:
+    """The dead-lettered tasks as text: id, kind, subject, attempts, when and the last error."""
+    from services import tasks
+
+    async with db.sessions() as session:
+        rows = await tasks.dead(session, limit)
+        stats = await tasks.counts(session)
+    lines = ["tasks: " + (", ".join(f"{k}={v}" for k, v in sorted(stats.items())) or "none")]
+    if not rows:
+        lines.append("no dead tasks")
+    for t in rows:
+        when = as_utc(t.done_at).strftime("%Y-%m-%d %H:%M:%SZ") if t.done_at else "-"
+        lines.append(f"#{t.id} {t.kind} subject={t.subject or '-'} attempts={t.attempts}/{t.max_attempts} "
+                     f"dead_at={when} error={(t.last_error or '').splitlines()[0][:200] if t.last_error else '-'}")
+    return "\n".join(lines)
