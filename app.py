@@ -22,6 +22,7 @@ from bot.turn import Conversation, Turn, User
 from bot.web import ADAPTER, BOT, MAX_BODY, SERVICES, SETTINGS, add_routes
 from handlers import FLOWS, HANDLERS
 from services.db import Database
+from services.facts import KnowledgeBase
 from services.registry import Services
 from services.state import StateStore
 
@@ -49,6 +50,7 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.db_url)
     services = Services(db=db, settings=settings)
     knowledge = settings.knowledge_dir
+    services.facts = KnowledgeBase.load(knowledge)  # facts.yaml + passages/*.yaml, validated
     renderer = Renderer(knowledge / "responses")
     core = Core(Recognizer(knowledge / "sentences"), HANDLERS, FLOWS)
     return Runtime(settings, services, renderer, core, SqlStorage(StateStore(db)))

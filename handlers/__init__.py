@@ -2,7 +2,7 @@
 to the function that continues a multi-turn flow."""
 from __future__ import annotations
 
-from handlers import general, question
+from handlers import facts, general, question
 
 HANDLERS = {
     "Welcome": general.welcome,
@@ -13,3 +13,6 @@ HANDLERS = {
 }
 
 FLOWS: dict = {}
+
+# Free-question answerers (handlers.question picks the best candidate).
+question.ANSWERERS.append(facts.answer)

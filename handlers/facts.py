@@ -1,0 +1,86 @@
+"""Free questions answered from the curated facts and document passages, always with the source.
+
+Proposes a Candidate to handlers.question: a curated fact (0.6-0.85), a quoted passage (0.45-0.65), or
+an honest "the documents don't cover that" (0.31) that says what the documents do cover and who to ask.
+Greetings and gibberish get no candidate, so they reach the general fallback.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.turn import Turn
+from handlers.question import Candidate
+from services.facts import Answer
+
+log = logging.getLogger(__name__)
+
+INTENT = "FactLookup"
+STATE_KEY = "facts"  # conversation state: the last answered question's stems, for follow-ups
+MAX_CONTEXT_TERMS = 12
+
+
+async def answer(turn: Turn, question: str) -> Candidate | None:
+    kb = getattr(turn.services, "facts", None)
+    if kb is None or not question.strip():
+        return None
+    context = tuple((turn.state.get(STATE_KEY) or {}).get("terms", ()))
+    result = kb.lookup(question, turn.lang, context)
+    if result is None:
+        return None
+
+    async def emit() -> None:
+        turn.reply(render(turn, result, question))
+        if result.kind != "refusal":
+            turn.state[STATE_KEY] = {"terms": list(result.terms[:MAX_CONTEXT_TERMS])}
+
+    return Candidate(result.score, emit, source=f"facts:{result.kind}")
+
+
+def render(turn: Turn, result: Answer, question: str) -> str:
+    if result.kind == "fact" and result.fact is not None:
+        fact = result.fact
+        return turn.t(INTENT, "fact", answer=fact.answer.get(turn.lang) or fact.answer["da"], quote=fact.quote,
+                      title=fact.title, lines=fact.where)
+    if result.kind == "passage" and result.quote is not None:
+        quote = result.quote
+        return turn.t(INTENT, "passage", quote=quote.text, title=quote.title, lines=quote.where)
+    nearest = result.nearest
+    return turn.t(INTENT, "refusal",
+                  missing=turn.t(INTENT, f"missing_{result.missing}") if result.missing else "",
+                  nearest=nearest.text if nearest else "", nearest_title=nearest.title if nearest else "",
+                  nearest_lines=nearest.where if nearest else "", contact=suggest_contact(turn, question))
+
+
+def suggest_contact(turn: Turn, question: str) -> str:
+    """Who to ask, from the contact directory when it is there (services.contacts.Directory.route)."""
+    directory = getattr(turn.services, "contacts", None)
+    route = getattr(directory, "route", None)
+    if route is None:
+        return ""
+    try:
+        matches = route(question, turn.lang)
+    except Exception:  # a directory problem must not lose the honest answer
+        log.exception("contact routing failed")
+        return ""
+    return describe(matches[0]) if matches else ""
+
+
+def describe(match: Any) -> str:
+    """'Name (role, organisation, e-mail)' from a ContactMatch, tolerant of its exact shape."""
+    target = getattr(match, "person", None) or getattr(match, "organisation", None) or match
+    name = _attr(target, "name") or _attr(match, "name")
+    details = [d for d in (_attr(match, "role") or _attr(target, "role"),
+                           _attr(match, "organisation_name") or _attr(target, "organisation"),
+                           _attr(match, "email") or _attr(target, "email"),
+                           _attr(match, "phone") or _attr(target, "phone")) if d and d != name]
+    return f"{name} ({', '.join(details)})" if name and details else name
+
+
+def _attr(obj: Any, key: str) -> str:
+    value = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        value = _attr(value, "name") if hasattr(value, "name") else str(value)
+    return value.strip()

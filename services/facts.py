@@ -1,0 +1,241 @@
+"""Curated facts (knowledge/facts.yaml) and the passages, answering free questions with a cited source.
+
+``KnowledgeBase.lookup(question, lang)`` returns the best ``Answer``: a curated fact (a prepared answer
+in Danish and English with its exact source lines), a quoted passage, or a refusal that says what the
+documents cover. Nothing here invents text: a fact's figures are checked against its source lines by the
+tests, and a passage answer only quotes the bundle.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from services.passages import KnowledgeError, Passage, PassageIndex, Quote, load_passages
+from services.textsearch import BM25, EN_DA, QUESTION_WORDS, Analyzer, Term, fold
+
+# What a question asks for, and what a quoted sentence must then contain to answer it.
+_NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    ("phone", re.compile(r"\b(telefon\w*|tlf\w*|phone|ring\w*|call)\b"), re.compile(r"\b\d{2} ?\d{2} ?\d{2} ?\d{2}\b")),
+    ("email", re.compile(r"\b(e-?mail\w*|mailadresse\w*|email address)\b"), re.compile(r"@")),
+    ("date", re.compile(r"\b(hvornår|when|dato\w*|date|hvilken dag|which day|what day|hvilket år|which year|what year)\b"),
+     re.compile(r"\b(1[89]|20)\d\d\b|\b\d{1,2}\. ?(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*|\b\d{1,2}/\d{1,2}\b")),
+    ("amount", re.compile(r"\b(hvor (mange|meget|stor\w*|høj\w*|lang\w*)|how (many|much|big|large|high|long)|beløb\w*|antal\w*)\b"),
+     re.compile(r"\d|\b(en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|halvdelen|alle)\b")),
+]
+_ROLE = re.compile(r"\b(formand\w*|forperson\w*|næstformand\w*|chair\w*|borgmester\w*|mayor\w*|direktør\w*|director\w*|"
+                   r"leder\w*|head of|manager\w*|minister\w*|kontaktperson\w*|contact person|koordinator\w*|"
+                   r"sekretær\w*|secretary|ceo)\b")
+_WHO = re.compile(r"\b(hvem|who|whom|navn\w*|name)\b")
+# First names: those of the people in the bundle and common Danish ones; a "who is the chair" answer must
+# name a person, and "Alle Parter" or "Region Nordjylland" are not people.
+_FIRST_NAMES = frozenset("""
+aage anders anne arne astrid birgit birthe bo camilla christian erik gitte hanne hans helle henrik inge jakob jens
+jesper jørgen karen karsten kasper kaare kim lars laura lene leon lone louise mads maria marianne martin mette
+michael mogens morten netta niels ole per peter pia poul rasmus simon susanne søren thomas tina torben ulla
+""".split())
+_NAME = re.compile(r"\b([A-ZÆØÅ][A-Za-zÆØÅæøåé]+) (?:[A-ZÆØÅ]\. )?[A-ZÆØÅ][A-Za-zÆØÅæøåé]+")
+_GREETING = re.compile(r"^\W*(hej|hejsa|hallo|goddag|godmorgen|god morgen|tak|mange tak|hi|hello|hey|thanks|thank you|"
+                       r"ok|okay|fint|super|farvel|bye)\W*$", re.I)
+_PROPER = re.compile(r"(?<!^)(?<![.?!] )\b[A-ZÆØÅ][A-Za-zÆØÅæøå]{2,}")
+_GENERIC_NAMES = frozenset("kkr nordjylland region danmark kommune kommuner kl eu nord".split())
+_FOLLOWUP = re.compile(r"^\W*(og|men|hvad med|hvad så med|what about|and|how about|også|also)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    ask: tuple[str, ...]
+    keywords: str
+    answer: dict[str, str]
+    quote: str
+    lines: tuple[int, int]
+    title: str
+    section: str
+
+    @property
+    def where(self) -> str:
+        a, b = self.lines
+        return f"{a}" if a == b else f"{a}-{b}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str  # "fact" | "passage" | "refusal"
+    score: float
+    lang: str
+    fact: Fact | None = None
+    quote: Quote | None = None
+    nearest: Quote | None = None  # for a refusal: the closest thing the documents do say
+    missing: str = ""  # for a refusal: what the question asked that the documents lack (phone, date, ...)
+    terms: tuple[str, ...] = ()  # the question's stems, kept for follow-ups
+    topics: tuple[str, ...] = field(default=())
+
+
+def _field(item: dict, key: str, kind: type, where: str) -> object:
+    if key not in item or not isinstance(item[key], kind):
+        raise KnowledgeError(f"{where}: field '{key}' missing or not {kind.__name__}")
+    return item[key]
+
+
+def load_facts(path: Path, passages: list[Passage]) -> list[Fact]:
+    """Read and validate facts.yaml; every fact's lines must fall inside one passage section."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnowledgeError(f"{path.name}: file not found") from None
+    except yaml.YAMLError as error:
+        raise KnowledgeError(f"{path.name}: not valid YAML ({error.__class__.__name__})") from None
+    items = doc.get("facts") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise KnowledgeError(f"{path.name}: expected a mapping with a 'facts' list")
+    out, seen = [], set()
+    for n, item in enumerate(items):
+        where = f"{path.name}: facts[{n}]"
+        if not isinstance(item, dict):
+            raise KnowledgeError(f"{where}: expected a mapping")
+        fid = str(_field(item, "id", str, where))
+        where = f"{path.name}: facts[{n}] ({fid})"
+        ask = _field(item, "ask", list, where)
+        answer = _field(item, "answer", dict, where)
+        for lang in ("da", "en"):
+            if not isinstance(answer.get(lang), str) or not answer[lang].strip():  # type: ignore[union-attr]
+                raise KnowledgeError(f"{where}: field 'answer.{lang}' missing or empty")
+        lines = _field(item, "lines", list, where)
+        if len(lines) != 2 or not all(isinstance(x, int) and x > 0 for x in lines) or lines[0] > lines[1]:  # type: ignore[arg-type]
+            raise KnowledgeError(f"{where}: field 'lines' must be [first, last] 1-based line numbers")
+        owner = next((p for p in passages if p.lines[0] <= lines[0] <= p.lines[1]), None)  # type: ignore[index]
+        if owner is None:
+            raise KnowledgeError(f"{where}: field 'lines' {lines} is outside every document section")
+        if fid in seen:
+            raise KnowledgeError(f"{where}: field 'id' repeats")
+        seen.add(fid)
+        out.append(Fact(fid, tuple(str(a) for a in ask), str(item.get("keywords", "")),  # type: ignore[union-attr]
+                        {k: str(v).strip() for k, v in answer.items()},  # type: ignore[union-attr]
+                        str(_field(item, "quote", str, where)).strip(), (lines[0], lines[1]),  # type: ignore[index]
+                        owner.title, owner.section))
+    return out
+
+
+def asks_for(question: str) -> list[str]:
+    """What kind of answer the question wants: phone, email, date, amount, person."""
+    folded = fold(question)
+    needs = [name for name, ask, _ in _NEEDS if ask.search(folded)]
+    if _WHO.search(folded) and _ROLE.search(folded):
+        needs.append("person")
+    return needs
+
+
+def has_person(text: str) -> bool:
+    return any(m.group(1).lower() in _FIRST_NAMES for m in _NAME.finditer(text))
+
+
+def satisfies(text: str, need: str) -> bool:
+    if need == "person":
+        return has_person(text)
+    for name, _, present in _NEEDS:
+        if name == need:
+            return bool(present.search(text))
+    return True
+
+
+class KnowledgeBase:
+    """Facts and passages with one shared analyzer; built once at start-up."""
+
+    FACT_MIN = 0.62  # coverage a fact needs to be the answer
+    PASSAGE_MIN = 0.6  # coverage the passage needs
+    QUOTE_MIN = 0.55  # coverage the quoted sentences need
+
+    def __init__(self, facts: list[Fact], passages: list[Passage]) -> None:
+        self.analyzer = Analyzer()
+        self.analyzer.learn(p.text for p in passages)
+        self.analyzer.learn(f.keywords + " " + " ".join(f.ask) for f in facts)
+        self.passages = PassageIndex(passages, self.analyzer)
+        self.facts = facts
+        self.fact_index = BM25([self.analyzer.document_terms(
+            " ".join(f.ask) + " " + f.keywords + " " + f.quote + " " + f.answer["da"]) for f in facts])
+
+    @classmethod
+    def load(cls, knowledge_dir: Path) -> KnowledgeBase:
+        passages = load_passages(knowledge_dir / "passages")
+        return cls(load_facts(knowledge_dir / "facts.yaml", passages), passages)
+
+    def terms(self, question: str, lang: str) -> list[Term]:
+        return self.analyzer.terms(question, english=lang == "en")
+
+    def lookup(self, question: str, lang: str, context: tuple[str, ...] = ()) -> Answer | None:
+        """The best answer to a free question; None for greetings and text with nothing to look up."""
+        if _GREETING.match(question.strip()):
+            return None
+        query = self.terms(question, lang)
+        known = [t for t in query if any(a in self.passages.bm25.idf for a in (*t.alts, *t.parts))]
+        words = re.findall(r"\w+", fold(question))
+        questionlike = "?" in question or bool(words and words[0] in QUESTION_WORDS)
+        if not known and not (questionlike and len(query) >= 2):
+            return None  # gibberish or chit-chat: leave it to the fallback
+        needs = asks_for(question)
+        names = self.proper_names(question)
+        answer = self._answer(query, needs, lang, names)
+        if answer is None and context and (_FOLLOWUP.match(question) or len(words) <= 7):
+            extra = [Term((t,)) for t in context if t not in {a for q in query for a in q.alts}]
+            answer = self._answer(query + extra, needs, lang, names, boost_query=query)
+        if answer is not None:
+            return answer
+        if not questionlike and not known:
+            return None
+        return self._refusal(query, needs, lang, names)
+
+    def proper_names(self, question: str) -> list[Term]:
+        """Named things in the question (Midtjylland, Odense, Passagerpulsen) that an answer must mention."""
+        out = []
+        for match in _PROPER.finditer(question.strip()):
+            word = fold(match.group(0))
+            if word in _GENERIC_NAMES or word in EN_DA or word in QUESTION_WORDS:
+                continue
+            stems = self.analyzer.expand(word[:-1] if word.endswith("s") and len(word) > 5 else word)
+            out.append(Term(stems[:1], stems[1:]))
+        return out
+
+    def _mentions(self, index: int, names: list[Term]) -> bool:
+        tf = self.passages.bm25.tf[index]
+        return all(any(a in tf or a + "s" in tf for a in n.alts) or (n.parts and all(p in tf for p in n.parts))
+                   for n in names)
+
+    def _answer(self, query: list[Term], needs: list[str], lang: str, names: list[Term],
+                boost_query: list[Term] | None = None) -> Answer | None:
+        stems = tuple(a for t in query for a in t.alts)
+        fact_hits = self.fact_index.search(query, 3)
+        if fact_hits and fact_hits[0].coverage >= self.FACT_MIN:
+            best = fact_hits[0]
+            fact = self.facts[best.index]
+            if all(satisfies(fact.answer["da"] + " " + fact.quote, n) for n in needs):
+                margin = best.score - (fact_hits[1].score if len(fact_hits) > 1 else 0.0)
+                score = 0.6 + 0.2 * min(1.0, best.coverage) + (0.05 if margin > 2 else 0.0)
+                return Answer("fact", round(score, 3), lang, fact=fact, terms=stems)
+        for hit in self.passages.search(query, 5):
+            if hit.coverage < self.PASSAGE_MIN or not self._mentions(hit.index, names):
+                continue
+            quote = self.passages.quote(hit.index, query)
+            if boost_query is not None and quote.coverage < 0.3:
+                continue
+            if quote.coverage < self.QUOTE_MIN:
+                continue
+            if not all(satisfies(quote.text, n) for n in needs):
+                continue
+            score = 0.45 + 0.2 * min(1.0, (hit.coverage + quote.coverage) / 2)
+            return Answer("passage", round(score, 3), lang, quote=quote, terms=stems)
+        return None
+
+    def _refusal(self, query: list[Term], needs: list[str], lang: str, names: list[Term]) -> Answer:
+        nearest = None
+        for hit in self.passages.search(query, 5):
+            if hit.coverage >= 0.4 and self._mentions(hit.index, names):
+                nearest = self.passages.quote(hit.index, query)
+                break
+        missing = next((n for n in needs if nearest is None or not satisfies(nearest.text, n)), "")
+        return Answer("refusal", 0.31, lang, nearest=nearest, missing=missing)
+
+    def fact(self, fid: str) -> Fact | None:
+        return next((f for f in self.facts if f.id == fid), None)

@@ -1,0 +1,292 @@
+"""Lexical search for Danish documents asked in Danish or English: tokens, stems, compounds, BM25.
+
+Queries in English are mapped to Danish terms with a small bilingual map of the bundle's key terms;
+Danish compounds ("borgmesterpagten", "kvælstoftilførslen") are split into parts found in the corpus,
+so a question about "pagten" or "kvælstof" finds them. Everything is built once at start-up.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import snowballstemmer
+
+_TOKEN = re.compile(r"[a-zæøåéü]+(?:[-'’][a-zæøåéü]+)*|\d+(?:[.,]\d+)*")
+_STEM_DA = snowballstemmer.stemmer("danish")
+
+STOP_DA = frozenset("""
+a ad af alle alt anden andet andre at bare bliver blev blive da de dem den denne dens der deres det dette dig din
+dine disse dit du efter eller en end er et for fra ham han hans har havde have hende hendes her hos hun hvad hvem
+hvilke hvilken hvilket hvis hvor hvordan hvornår hvorfor i ikke ind jeg jer jo kan kun kunne man mange med meget
+men mig min mine mit mod må ned noget nogle nu når og også om op os over på sig sin sine sit skal skulle som sådan
+til ud under var vi vil ville vores være været så kommer får giver gør gøre hvorvidt ja nej tak hej fx f.eks mv
+kunne bør mon jf heraf samt både såvel ifølge mht ift osv fremgår står siger sagt dokumenterne dokumentet
+""".split())
+STOP_EN = frozenset("""
+a about above after again all am an and any are as at be been being both but by can could did do does doing down
+during each few for from further had has have having he her here hers him his how i if in into is it its itself
+just me more most my no nor not now of off on once only or other our out over own same she should so some such than
+that the their theirs them then there these they this those through to too under until up very was we were what when
+where which while who whom why will with would you your yours tell please know documents document say says said
+many much does anything there's what's who's it's kkr's
+""".split())
+
+# English (and a few Danish spelling variants) -> Danish terms of the bundle. Values are space-separated.
+EN_DA: dict[str, str] = {
+    "wetland": "vådområde", "wetlands": "vådområder", "hectare": "ha", "hectares": "ha", "phosphorus": "fosfor",
+    "nitrogen": "kvælstof", "fjord": "fjord", "lake": "sø", "lakes": "søer", "stream": "vandløb",
+    "streams": "vandløb", "watercourse": "vandløb", "watercourses": "vandløb", "reef": "stenrev", "reefs": "stenrev",
+    "stone": "sten", "area": "areal", "km2": "km2", "kilometres": "km", "kilometers": "km", "fish": "fisk",
+    "nature": "natur", "biodiversity": "biodiversitet", "environment": "miljø", "masterplan": "masterplan",
+    "plan": "plan", "municipality": "kommune", "municipalities": "kommuner", "municipal": "kommunal",
+    "council": "råd", "councils": "råd", "passenger": "passager", "passengers": "passagerer",
+    "agenda": "dagsorden", "agendas": "dagsordener", "meeting": "møde", "meetings": "møder", "minutes": "referat",
+    "chair": "formand forperson", "chairman": "formand", "chairperson": "forperson", "vice": "næstformand",
+    "deputy": "næstformand", "board": "bestyrelse", "mayor": "borgmester", "mayors": "borgmestre",
+    "climate": "klima", "target": "mål målsætning", "targets": "mål målsætninger", "goal": "mål", "goals": "mål",
+    "reduction": "reduktion", "reduce": "reducere", "emissions": "udledning", "emission": "udledning",
+    "greenhouse": "drivhusgas", "energy": "energi", "renewable": "vedvarende", "self-sufficient": "selvforsynende",
+    "sufficient": "selvforsynende", "transport": "transport", "bus": "bus", "buses": "busser",
+    "fossil": "fossil", "fossil-free": "fossilfri", "electric": "el", "charging": "ladestandere ladeinfrastruktur",
+    "bike": "cykel", "bicycle": "cykel", "cycle": "cykel", "cycling": "cykel", "paths": "stier", "path": "sti",
+    "pool": "pulje", "fund": "pulje", "agreement": "aftale", "agreements": "aftaler", "contract": "kontrakt",
+    "business": "erhverv", "house": "hus", "hub": "hus", "branch": "filial", "branches": "filialer",
+    "sexism": "sexisme", "sexist": "sexisme", "harassment": "chikane", "police": "politi",
+    "report": "henvendelse indberetning", "reports": "henvendelser", "reporting": "henvendelse",
+    "complaint": "henvendelse", "anonymous": "anonym", "anonymity": "anonym", "social": "sociale",
+    "media": "medier", "block": "blokere", "facebook": "facebook", "councillor": "kommunalpolitiker",
+    "councillors": "kommunalpolitikere", "politician": "politiker", "politicians": "politikere",
+    "confidential": "fortrolig", "confidentiality": "fortrolig tavshedspligt", "secrecy": "tavshedspligt",
+    "data": "data", "controller": "dataansvarlig", "gdpr": "dataansvarlig", "termination": "opsigelse",
+    "terminate": "opsige", "notice": "varsel opsigelse", "pedagogue": "pædagog", "pedagogues": "pædagoger",
+    "education": "uddannelse", "training": "uddannelse", "students": "studerende", "student": "studerende",
+    "places": "pladser", "place": "pladser", "intake": "optag", "admission": "optag", "dimensioning": "dimensionering",
+    "secretariat": "sekretariat", "secretariats": "sekretariater", "budget": "budget", "accounts": "regnskab",
+    "salaries": "løn", "salary": "løn", "wages": "løn", "children": "børn", "child": "børn",
+    "free": "fri", "experiment": "forsøg", "experiments": "forsøg", "trial": "forsøg", "trials": "forsøg",
+    "evaluation": "evaluering", "evaluated": "evalueret", "employment": "beskæftigelse", "unemployed": "ledige",
+    "rehabilitation": "rehabilitering", "contact": "kontakt", "covenant": "borgmesterpagt",
+    "commit": "forpligtet", "committed": "forpligtet", "commitment": "forpligtet", "member": "med",
+    "members": "med", "joined": "med", "urban": "bykommune", "rural": "landkommune", "city": "by",
+    "countryside": "land", "grant": "bevilling", "basic": "basis", "funding": "finansiering bevilling",
+    "finance": "finansiering", "financing": "finansiering", "objective": "objektiv", "rate": "takst",
+    "fee": "takst", "cases": "sager", "case": "sag", "companies": "virksomheder", "company": "virksomhed",
+    "firms": "virksomheder", "businesses": "virksomheder", "awareness": "kendskab", "satisfaction": "tilfredshed",
+    "satisfied": "tilfredse", "sustainability": "bæredygtighed", "sustainable": "bæredygtig", "green": "grøn",
+    "transition": "omstilling", "export": "eksport", "growth": "vækst", "jobs": "arbejdspladser beskæftigelse",
+    "investment": "investering", "investments": "investeringer", "billion": "mia", "million": "mio",
+    "percent": "procent pct", "per": "pr", "year": "år", "years": "år", "annual": "årlig", "annually": "årligt",
+    "decided": "besluttede besluttet", "decision": "beslutning", "decide": "beslutte", "who": "",
+    "convenes": "indkalder", "convene": "indkalde", "invites": "inviterer", "invite": "invitere",
+    "publish": "offentligt", "published": "offentliggjort offentligt", "public": "offentlig offentligt",
+    "premises": "mødelokaler lokaler", "rooms": "mødelokaler lokaler", "room": "lokaler", "venue": "mødelokaler",
+    "obliged": "forpligtet", "obligation": "forpligtelse", "required": "forpligtet", "must": "skal",
+    "represent": "repræsentant", "representative": "repræsentant", "representatives": "repræsentanter",
+    "present": "tilstede", "without": "uden", "feedback": "tilbagemelding", "input": "input",
+    "recommendations": "anbefalinger", "recommendation": "anbefaling", "recommend": "anbefale",
+    "wind": "vind", "solar": "sol", "biogas": "biogas", "hydrogen": "brint", "cars": "biler", "car": "bil",
+    "ferries": "færger", "roads": "veje", "road": "vej", "purchasing": "indkøb", "procurement": "indkøb",
+    "waste": "affald", "circular": "cirkulær", "economy": "økonomi", "flooding": "oversvømmelser",
+    "floods": "oversvømmelser", "adaptation": "klimatilpasning", "knowledge": "viden", "package": "pakke",
+    "vision": "vision", "strategy": "strategi", "ambition": "ambition", "partners": "parter", "parties": "parter",
+    "party": "part", "signed": "underskrevet", "expire": "udløber", "expires": "udløber", "expiry": "udløb",
+    "deadline": "frist", "deadlines": "frister", "submit": "stille forslag", "propose": "forslag",
+    "proposal": "forslag", "items": "punkter", "item": "punkt", "draft": "udarbejde", "drafts": "udarbejder",
+    "prepares": "udarbejder", "prepare": "udarbejde", "comment": "kommentere", "comments": "kommentarer",
+    "guidelines": "retningslinjer", "rules": "regler", "law": "lov", "legislation": "lovgivning",
+    "offender": "krænker", "offended": "krænket", "victim": "krænket", "support": "støtte",
+    "psychological": "psykisk", "stress": "belastning", "debate": "debatmøder", "trust": "tillid",
+    "work": "arbejde", "environment_act": "arbejdsmiljøloven", "director": "direktør", "ceo": "direktør",
+    "mink": "mink", "covid": "covid19 corona", "corona": "corona", "pandemic": "pandemi",
+    "letter": "brev", "letters": "brev", "minister": "minister", "prime": "statsminister",
+    "committee": "udvalg", "hearing": "foretræde", "reform": "reform", "proximity": "nærhedsreform",
+    "located": "ligger", "where": "hvor", "promising": "perspektivrige", "highlight": "fremhæve",
+    "early": "early", "warning": "warning", "courses": "forløb", "course": "forløb", "short": "korte",
+    "measurement": "måling", "measured": "måling", "september": "september", "region": "region",
+    "regional": "regional", "north": "nord", "jutland": "jylland", "limfjord": "limfjorden",
+    "oysters": "østers", "mussels": "muslinger", "seaweed": "tang", "gardens": "haver", "garden": "have",
+    "spawning": "gydegrus", "gravel": "gydegrus", "barriers": "spærringer", "obstructions": "spærringer",
+    "lowland": "lavbund", "peat": "tørv", "secretary": "sekretariat", "office": "sekretariat", "staff": "personale",
+    "employees": "medarbejdere", "phone": "telefon", "telephone": "telefon", "number": "nummer",
+    "email": "mail", "e-mail": "mail", "address": "adresse", "cooperation": "samarbejde", "collaboration": "samarbejde",
+}
+
+QUESTION_WORDS = frozenset(
+    "hvad hvem hvilke hvilken hvilket hvor hvordan hvornår hvorfor hvorvidt kan er må skal skulle har "
+    "findes gælder what who whom which where when how why can could is are does do did was were has have "
+    "should may must".split())
+
+
+def fold(text: str) -> str:
+    return text.casefold().replace("´", "'").replace("’", "'")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word and number tokens; a possessive "'s" (EU's, Passagerpulsen's) is dropped."""
+    return [t[:-2] if t.endswith("'s") else t for t in _TOKEN.findall(fold(text))]
+
+
+def _digits(token: str) -> str:
+    return re.sub(r"[.,]", "", token)
+
+
+@dataclass
+class Analyzer:
+    """Turns text into weighted stems; knows the corpus vocabulary for compound splitting."""
+
+    words: set[str] = field(default_factory=set)  # surface words of the corpus
+    stems: set[str] = field(default_factory=set)
+    _cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def learn(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            for token in _TOKEN.findall(fold(text)):
+                if token[0].isalpha() and token not in STOP_DA:
+                    self.words.add(token)
+                    self.stems.add(stem(token))
+
+    def terms(self, text: str, english: bool = False) -> list[Term]:
+        """One entry per content word of a query: its alternative stems and its compound parts."""
+        out: list[Term] = []
+        for token in tokens(text):
+            if token[0].isdigit():
+                out.append(Term((_digits(token),)))
+                continue
+            if english and token in STOP_EN:
+                continue
+            mapped = EN_DA.get(token) if english else None
+            if english and mapped is None and token.endswith("s") and token[:-1] in EN_DA:
+                mapped = EN_DA[token[:-1]]
+            if mapped is not None:
+                if mapped:
+                    alts = [self.expand(w) for w in mapped.split()]
+                    out.append(Term(tuple(dict.fromkeys(a[0] for a in alts)), alts[0][1:], english=True))
+                continue
+            if token in STOP_DA:
+                continue
+            stems = self.expand(token)
+            out.append(Term(stems[:1], stems[1:], english=english and stems[0] not in self.stems))
+        return out
+
+    def document_terms(self, text: str) -> list[str]:
+        """All stems of a document, compound parts included, for indexing."""
+        out: list[str] = []
+        for token in tokens(text):
+            if token[0].isdigit():
+                out.append(_digits(token))
+            elif token not in STOP_DA:
+                out.extend(self.expand(token))
+        return out
+
+    def expand(self, token: str) -> tuple[str, ...]:
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        parts = [stem(p) for p in token.split("-") if p] if "-" in token else []
+        main = stem(token.replace("-", ""))
+        found = tuple(dict.fromkeys([main, *parts, *self.split_compound(token.replace("-", ""))]))
+        self._cache[token] = found
+        return found
+
+    def split_compound(self, word: str) -> list[str]:
+        if len(word) < 8:
+            return []
+        for i in range(len(word) - 4, 3, -1):  # longest known head first
+            head, tail = word[:i], word[i:]
+            if head not in self.words:
+                continue
+            for rest in (tail, tail[1:] if tail[:1] in "se" else None):
+                if rest and len(rest) >= 4 and stem(rest) in self.stems:
+                    return [stem(head), stem(rest)]
+        return []
+
+
+@dataclass(frozen=True)
+class Term:
+    """A query word: any of ``alts`` matches it fully; all of ``parts`` (a compound's pieces) partly."""
+
+    alts: tuple[str, ...]
+    parts: tuple[str, ...] = ()
+    english: bool = False  # an English word with no Danish counterpart known: weighs little when missing
+
+
+def stem(word: str) -> str:
+    return _STEM_DA.stemWord(word)
+
+
+def is_english(lang: str) -> bool:
+    return lang == "en"
+
+
+@dataclass
+class Hit:
+    index: int
+    score: float
+    coverage: float  # idf-weighted share of the query's words found in the document
+    matched: frozenset[str]
+
+
+class BM25:
+    """Okapi BM25 over documents given as lists of stems; also reports query coverage per document."""
+
+    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.tf = [Counter(d) for d in docs]
+        self.len = [len(d) for d in docs]
+        self.avg = (sum(self.len) / len(docs)) if docs else 1.0
+        df: Counter[str] = Counter()
+        for counts in self.tf:
+            df.update(counts.keys())
+        n = len(docs)
+        self.n = n
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+        self.postings: dict[str, list[int]] = {}
+        for i, counts in enumerate(self.tf):
+            for t in counts:
+                self.postings.setdefault(t, []).append(i)
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.max_idf)
+
+    def weight_of(self, term: Term) -> float:
+        known = [self.idf[t] for t in (*term.alts, *term.parts) if t in self.idf]
+        if known:
+            return max(known)
+        return 1.0 if term.english else self.max_idf  # unknown Danish words mark a question off the map
+
+    def search(self, query: list[Term], limit: int = 10) -> list[Hit]:
+        if not query:
+            return []
+        weights = [self.weight_of(t) for t in query]
+        total = sum(weights) or 1.0
+        candidates: set[int] = set()
+        for term in query:
+            for t in (*term.alts, *term.parts):
+                candidates.update(self.postings.get(t, ()))
+        hits = []
+        for i in candidates:
+            tf, norm = self.tf[i], self.k1 * (1 - self.b + self.b * self.len[i] / self.avg)
+            score, covered, matched = 0.0, 0.0, set()
+            for term, weight in zip(query, weights):
+                present = [t for t in term.alts if t in tf]
+                if present:
+                    t = max(present, key=lambda x: tf[x])
+                    f = tf[t]
+                    score += self.weight(t) * f * (self.k1 + 1) / (f + norm)
+                    covered += weight
+                    matched.add(t)
+                    continue
+                parts = [t for t in term.parts if t in tf]
+                if parts:  # a compound matched through its parts counts a little less
+                    for t in parts:
+                        f = tf[t]
+                        score += 0.5 * self.weight(t) * f * (self.k1 + 1) / (f + norm)
+                    covered += 0.8 * weight * len(parts) / len(term.parts)
+                    matched.update(parts)
+            hits.append(Hit(i, score, covered / total, frozenset(matched)))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits[:limit]
