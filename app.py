@@ -21,6 +21,7 @@ from bot.teams import TeamsBot
 from bot.turn import Conversation, Turn, User
 from bot.web import ADAPTER, BOT, MAX_BODY, SERVICES, SETTINGS, add_routes
 from handlers import FLOWS, HANDLERS
+from services.contacts import Directory
 from services.db import Database
 from services.facts import KnowledgeBase
 from services.registry import Services
@@ -50,6 +51,7 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.db_url)
     services = Services(db=db, settings=settings)
     knowledge = settings.knowledge_dir
+    services.contacts = Directory.load(knowledge / "directory")  # people, organisations, topics; validated
     services.facts = KnowledgeBase.load(knowledge)  # facts.yaml + passages/*.yaml, validated
     renderer = Renderer(knowledge / "responses")
     core = Core(Recognizer(knowledge / "sentences"), HANDLERS, FLOWS)

@@ -11,7 +11,7 @@ def card_to_text(node: object) -> str:
 def _walk(node: object, lines: list[str]) -> None:
     if isinstance(node, dict):
         kind = node.get("type")
-        if kind == "TextBlock":
+        if kind in ("TextBlock", "TextRun"):
             lines.append(str(node.get("text", "")))
         elif kind == "FactSet":
             lines.extend(f"{f.get('title')}: {f.get('value')}" for f in node.get("facts", []))

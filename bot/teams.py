@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -41,7 +42,7 @@ class TeamsBot(ActivityHandler):
 
     async def _run(self, turn_context: TurnContext, forced_intent: str | None) -> None:
         activity = turn_context.activity
-        key = f"{activity.channel_id}/conversations/{activity.conversation.id}"
+        key = state_key(activity.channel_id, activity.conversation.id)
         async with self._locks[key]:
             try:
                 await self._turn(turn_context, key, forced_intent)
@@ -54,21 +55,33 @@ class TeamsBot(ActivityHandler):
         stored = (await self.storage.read([key])).get(key, {})
         etag = stored.pop("e_tag", None)
         turn = to_turn(activity, self.services, self.renderer, stored)
+        turn.confidential = bool((stored.get("flow") or {}).get("confidential"))  # e.g. "annuller" mid-report
         if forced_intent:
             turn.intent = forced_intent
             await self.core.handlers[forced_intent](turn, Match(forced_intent, turn.lang))
         else:
             await self.core.handle(turn, activity.locale)
         try:
-            await self.storage.write({key: {**turn.state, "e_tag": etag}})
+            if turn.confidential and not turn.state:
+                await self.storage.delete([key])  # a confidential turn leaves no empty row behind
+            else:
+                await self.storage.write({key: {**turn.state, "e_tag": etag}})
         except ConcurrencyConflict:
             log.warning("state conflict activity=%s", activity.id)
             turn.replies = [Reply(text=self.renderer.render("Errors", "conflict", turn.lang))]
         if turn.replies:
             await turn_context.send_activities([to_activity(r) for r in turn.replies])
+        if turn.confidential:
+            return  # a reporter's turn stores no reference to the person or the conversation
         reference = TurnContext.get_conversation_reference(activity)
         for sink in self.reference_sinks:
             await sink({**reference.serialize(), "lang": turn.lang})  # lang: for notices in their language
+
+
+def state_key(channel_id: str, conversation_id: str) -> str:
+    """The conversation state's row key: a hash, so the table holds no Teams conversation id in clear."""
+    digest = hashlib.sha256(f"{channel_id}\x1f{conversation_id}".encode()).hexdigest()[:40]
+    return f"{channel_id}/conversations/{digest}"
 
 
 def to_turn(activity: Activity, services: Services, renderer: Renderer, state: dict) -> Turn:

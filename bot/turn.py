@@ -51,6 +51,9 @@ class Turn:
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     replies: list[Reply] = field(default_factory=list)
     intent: str | None = None  # what the turn was recognized as, for the turn log
+    # Set by the confidential-report handlers: no conversation reference is kept for this turn, and an
+    # empty conversation state is deleted rather than written.
+    confidential: bool = False
 
     def reply(self, text: str | None = None, card: dict | None = None, suggestions: list[str] | None = None) -> None:
         self.replies.append(Reply(text=text, card=card, suggestions=list(suggestions or [])))

@@ -16,3 +16,8 @@ FLOWS: dict = {}
 
 # Free-question answerers (handlers.question picks the best candidate).
 question.ANSWERERS.append(facts.answer)
+
+from handlers import report  # noqa: E402  (confidential sexism reports, issue 6)
+
+HANDLERS.update(report.HANDLERS)
+FLOWS.update(report.FLOWS)

@@ -24,7 +24,8 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite and ":///" in url and ":memory:" not in url:
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        kwargs: dict = {"echo": echo}
+        # hide_parameters: a database error must not carry report text or identities into a log or traceback
+        kwargs: dict = {"echo": echo, "hide_parameters": True}
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=False)
         else:

@@ -13,5 +13,6 @@ class Services:
     settings: Any = None
     kb: Any = None  # the knowledge base (issue: knowledge base)
     contacts: Any = None  # the contact directory
+    reports: Any = None  # confidential sexism reports (services.reports.ReportService)
     facts: Any = None  # curated facts and document passages (services.facts.KnowledgeBase)
     extra: dict[str, Any] = field(default_factory=dict)
