@@ -21,7 +21,9 @@ from bot.teams import TeamsBot
 from bot.turn import Conversation, Turn, User
 from bot.web import ADAPTER, BOT, MAX_BODY, SERVICES, SETTINGS, add_routes
 from handlers import FLOWS, HANDLERS
+from knowledge.tables import load_tables
 from services.contacts import Directory
+from services.budget import BudgetBook
 from services.db import Database
 from services.facts import KnowledgeBase
 from services.registry import Services
@@ -53,6 +55,7 @@ def build_runtime(settings: Settings) -> Runtime:
     knowledge = settings.knowledge_dir
     services.contacts = Directory.load(knowledge / "directory")  # people, organisations, topics; validated
     services.facts = KnowledgeBase.load(knowledge)  # facts.yaml + passages/*.yaml, validated
+    services.budget = BudgetBook(load_tables(knowledge / "tables"))  # tables, validated (TableError names file+field)
     renderer = Renderer(knowledge / "responses")
     core = Core(Recognizer(knowledge / "sentences"), HANDLERS, FLOWS)
     return Runtime(settings, services, renderer, core, SqlStorage(StateStore(db)))

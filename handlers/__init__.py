@@ -21,3 +21,7 @@ from handlers import report  # noqa: E402  (confidential sexism reports, issue 6
 
 HANDLERS.update(report.HANDLERS)
 FLOWS.update(report.FLOWS)
+
+from handlers import budget  # noqa: E402  (table/budget answers, issue 3)
+
+question.ANSWERERS.append(budget.answer)

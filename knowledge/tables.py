@@ -96,6 +96,7 @@ class Table:
     notes: dict[str, str] | None = None
     categories: dict[str, dict[str, str]] = field(default_factory=dict)
     secretariat: bool = False
+    name: dict[str, str] | None = None  # a short name for answers ("Børnehus Nord")
     path: str = ""
 
     def row(self, key: str) -> Row | None:
@@ -303,7 +304,8 @@ def load_table(path: Path) -> Table:
                   keywords=_str_list(path, "keywords", raw.get("keywords")), columns=columns, rows=rows,
                   checks=list(raw.get("checks") or []),
                   notes=_text_pair(path, "notes", raw.get("notes"), required=False),
-                  categories=categories, secretariat=bool(raw.get("secretariat")), path=str(path))
+                  categories=categories, secretariat=bool(raw.get("secretariat")), path=str(path),
+                  name=_text_pair(path, "name", raw.get("name"), required=False))
     for i, check in enumerate(table.checks):
         if not isinstance(check, dict) or "cell" not in check or not ({"sum", "ratio"} & set(check)):
             raise TableError(path, f"checks[{i}]", "expected {cell: row.column, sum: [...]} or {cell, ratio: [a, b]}")

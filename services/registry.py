@@ -15,4 +15,5 @@ class Services:
     contacts: Any = None  # the contact directory
     reports: Any = None  # confidential sexism reports (services.reports.ReportService)
     facts: Any = None  # curated facts and document passages (services.facts.KnowledgeBase)
+    budget: Any = None  # structured tables and budget answers (services.budget.BudgetBook)
     extra: dict[str, Any] = field(default_factory=dict)

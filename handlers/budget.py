@@ -1,0 +1,82 @@
+"""Budget and table questions: propose an answer from the structured tables, with follow-ups.
+
+The answerer (registered in handlers.question.ANSWERERS) reads the question with services.budget and
+proposes a Candidate only when the question is about the tables (0.9+ for a clear table match), so fact
+questions go to the passages answerer. Follow-up context lives in ``turn.state["budget"]``; it is only
+used on the turn right after one of our own answers.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from bot.turn import Turn
+from handlers.question import Candidate
+
+log = logging.getLogger(__name__)
+
+INTENT = "BudgetLookup"
+STATE_KEY = "budget"
+NOT_COVERED = ("not_covered_foreign", "not_covered_year", "not_covered_own_budget", "not_covered_other_budget")
+
+
+async def answer(turn: Turn, question: str) -> Candidate | None:
+    book = getattr(turn.services, "budget", None)
+    if book is None or not question.strip():
+        return None
+    saved = turn.state.get(STATE_KEY) if isinstance(turn.state.get(STATE_KEY), dict) else None
+    context = saved.get("context") if saved and saved.get("age", 1) == 0 else None
+    if saved is not None:
+        saved["age"] = saved.get("age", 0) + 1  # stale unless we answer this turn too
+    result = book.answer(question, turn.lang, context)
+    if result is None:
+        return None
+
+    async def emit() -> None:
+        text = tidy(turn.t(INTENT, result.key, **result.vars))
+        if result.key in NOT_COVERED:
+            contact = suggest_contact(turn, question)
+            if contact:
+                text = f"{text}\n{turn.t(INTENT, 'contact', contact=contact)}"
+        turn.reply(text, suggestions=result.suggestions)
+        if result.context:
+            turn.state[STATE_KEY] = {"context": result.context, "age": 0}
+        else:
+            turn.state.pop(STATE_KEY, None)
+
+    return Candidate(result.score, emit, source=f"budget:{result.key}")
+
+
+def tidy(text: str) -> str:
+    """Collapse the gaps that optional template parts leave ("kr.." -> "kr.", double spaces)."""
+    text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip()
+
+
+def suggest_contact(turn: Turn, question: str) -> str:
+    """Who to ask, from the contact directory when there is one (services.contacts.Directory.route)."""
+    route = getattr(getattr(turn.services, "contacts", None), "route", None)
+    if route is None:
+        return ""
+    try:
+        matches = route(question, turn.lang)
+    except Exception:  # a directory problem must not lose the honest answer
+        log.exception("contact routing failed")
+        return ""
+    if not matches:
+        return ""
+    match = matches[0]
+    target = getattr(match, "person", None) or getattr(match, "organisation", None) or match
+    name = _attr(target, "name") or _attr(match, "name")
+    details = [d for d in (_attr(match, "role") or _attr(target, "role"),
+                           _attr(match, "email") or _attr(target, "email")) if d and d != name]
+    return f"{name} ({', '.join(details)})" if name and details else name
+
+
+def _attr(obj: Any, key: str) -> str:
+    value = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+    if isinstance(value, dict):  # a {da, en} text
+        value = value.get("da")
+    return value if isinstance(value, str) else ""
