@@ -22,8 +22,8 @@ from bot.turn import Conversation, Turn, User
 from bot.web import ADAPTER, BOT, MAX_BODY, SERVICES, SETTINGS, add_routes
 from handlers import FLOWS, HANDLERS
 from knowledge.tables import load_tables
-from services.contacts import Directory
 from services.budget import BudgetBook
+from services.contacts import Directory
 from services.db import Database
 from services.facts import KnowledgeBase
 from services.registry import Services

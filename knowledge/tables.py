@@ -157,7 +157,7 @@ def _lines(path: Path, name: str, value: Any) -> tuple[int, ...]:
         raise TableError(path, name, "expected a list of positive 1-based line numbers")
     if len(value) > 1 and len(value) % 2:
         raise TableError(path, name, "expected [line], [start, end] or [start, end, start, end, ...]")
-    for start, end in zip(value[::2], value[1::2]):
+    for start, end in zip(value[::2], value[1::2], strict=True):
         if start > end:
             raise TableError(path, name, f"range {start}-{end} runs backwards")
     return tuple(value)
@@ -167,7 +167,7 @@ def line_ranges(lines: tuple[int, ...]) -> list[tuple[int, int]]:
     """[n] -> [(n, n)]; [a, b, c, d] -> [(a, b), (c, d)]."""
     if len(lines) == 1:
         return [(lines[0], lines[0])]
-    return list(zip(lines[::2], lines[1::2]))
+    return list(zip(lines[::2], lines[1::2], strict=True))
 
 
 def format_lines(lines: tuple[int, ...]) -> str:
