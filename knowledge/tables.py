@@ -157,7 +157,7 @@ def _lines(path: Path, name: str, value: Any) -> tuple[int, ...]:
         raise TableError(path, name, "expected a list of positive 1-based line numbers")
     if len(value) > 1 and len(value) % 2:
         raise TableError(path, name, "expected [line], [start, end] or [start, end, start, end, ...]")
-    for start, end in zip(value[::2], value[1::2], strict=True):
+    for start, end in zip(value[::2], value[1::2], strict=False):  # [n] has no pairs
         if start > end:
             raise TableError(path, name, f"range {start}-{end} runs backwards")
     return tuple(value)
