@@ -56,6 +56,9 @@ def build_runtime(settings: Settings) -> Runtime:
     services.contacts = Directory.load(knowledge / "directory")  # people, organisations, topics; validated
     services.facts = KnowledgeBase.load(knowledge)  # facts.yaml + passages/*.yaml, validated
     services.budget = BudgetBook(load_tables(knowledge / "tables"))  # tables, validated (TableError names file+field)
+    from services.agenda import AgendaService, load_councils  # passenger-council agenda items (issue 7)
+
+    services.agenda = AgendaService(db, load_councils(knowledge / "councils"), public_base_url=settings.public_base_url)
     renderer = Renderer(knowledge / "responses")
     core = Core(Recognizer(knowledge / "sentences"), HANDLERS, FLOWS)
     return Runtime(settings, services, renderer, core, SqlStorage(StateStore(db)))
@@ -69,6 +72,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     app[ADAPTER] = create_adapter(settings)
     app[BOT] = teams_bot = TeamsBot(runtime.core, runtime.storage, runtime.services, runtime.renderer)
     add_routes(app)
+    from handlers import agenda_web  # public agenda pages: /passagerraad/...
+
+    agenda_web.add_routes(app)
     from bot.proactive import TaskBackend  # task backend: notices, reminders, deadlines
 
     tasks = runtime.services.extra.setdefault("tasks", TaskBackend(settings, runtime.services.db, runtime.renderer))

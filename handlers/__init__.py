@@ -25,3 +25,7 @@ FLOWS.update(report.FLOWS)
 from handlers import budget  # noqa: E402  (table/budget answers, issue 3)
 
 question.ANSWERERS.append(budget.answer)
+
+from handlers import agenda  # noqa: E402  (passenger-council agenda items, issue 7)
+
+HANDLERS.update(agenda.HANDLERS)

@@ -1,2 +1,3 @@
 """Imports every module that defines tables, so Alembic and tests see the whole schema."""
 from services import conversation_refs, handover, state, tasks  # noqa: F401
+from services.agenda import models as agenda_models  # noqa: F401,E402

@@ -13,6 +13,7 @@ class Services:
     settings: Any = None
     kb: Any = None  # the knowledge base (issue: knowledge base)
     contacts: Any = None  # the contact directory
+    agenda: Any = None  # passenger-council agenda items (services.agenda.AgendaService)
     reports: Any = None  # confidential sexism reports (services.reports.ReportService)
     facts: Any = None  # curated facts and document passages (services.facts.KnowledgeBase)
     budget: Any = None  # structured tables and budget answers (services.budget.BudgetBook)
