@@ -2,7 +2,7 @@
 to the function that continues a multi-turn flow."""
 from __future__ import annotations
 
-from handlers import facts, general, question
+from handlers import contact, facts, general, question
 
 HANDLERS = {
     "Welcome": general.welcome,
@@ -10,12 +10,17 @@ HANDLERS = {
     "Cancel": general.cancel,
     "Fallback": general.fallback,
     "Question": question.answer,
+    "ContactFind": contact.find,
+    "ContactHandover": contact.start_handover,
+    "ContactHandoverStatus": contact.handover_status,
 }
 
 FLOWS: dict = {}
+FLOWS["contact_handover"] = contact.handover_step
 
 # Free-question answerers (handlers.question picks the best candidate).
 question.ANSWERERS.append(facts.answer)
+question.ANSWERERS.append(contact.answer)
 
 from handlers import report  # noqa: E402  (confidential sexism reports, issue 6)
 

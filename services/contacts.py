@@ -1,0 +1,828 @@
+"""The contact directory (knowledge/directory/*.yaml) and routing a question to the right person.
+
+``Directory.load(path)`` reads and validates people, organisations, topics and source sections; a broken
+file stops start-up with a message naming the file and the field. ``route(text, lang)`` returns the best
+``ContactMatch`` es for a question, by a person's name, a role at an organisation ("Thisteds
+borgmester", "who chairs Erhvervshus Nordjylland"), an organisation or a topic, tolerant of case,
+ASCII spellings, split compounds and small misspellings. ``lookup`` also says what the question asks for
+(e-mail, phone, address, where, secretariat) so a handler can answer that detail. Placeholders in the
+documents ("xx@xx.dk", "[Navn]") are never contacts: they come back as ``kind == "unfilled"`` with the
+nearest real contacts attached.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from services import municipalities
+from services.municipalities import fold
+
+ROLES = ("chair", "vice_chair", "mayor", "director", "coordinator", "contact", "signatory", "minister",
+         "representative")
+KINDS = ("contact", "addressee")
+ASKS = ("email", "phone", "address", "location", "secretariat")
+_PLACEHOLDER = re.compile(r"(\bx{2,}\b|x{2,}@|@x{2,}|\[[^\]]*\]|\badresse \d\b|\bxx\.xx\b)", re.I)
+_EMAIL = re.compile(r"^[^@\s\[\]]+@[^@\s\[\]]+\.[a-z]{2,}$", re.I)
+_PHONE = re.compile(r"^\+?[0-9 ]{8,16}$")
+_LINES = re.compile(r"^\d+(-\d+)?(, *\d+(-\d+)?)*$")
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class DirectoryError(ValueError):
+    """A directory file is broken; the message names the file and the field."""
+
+
+def is_placeholder(value: str | None) -> bool:
+    """True for template filler such as "xx@xx.dk", "Att.: xx xx", "[Navn]" or "Adresse 1"."""
+    return bool(value) and bool(_PLACEHOLDER.search(str(value)))
+
+
+# --------------------------------------------------------------------------------------------- model
+@dataclass(frozen=True)
+class Role:
+    role: str
+    org: str
+    title: dict[str, str]
+    lines: str
+    topic: str = ""  # the matter this role is about, when the role is that narrow (a signature)
+
+
+@dataclass(frozen=True)
+class OpenRole:
+    """A role the documents mention without a real name (not named, or only a placeholder)."""
+
+    role: str
+    org: str
+    title: dict[str, str]
+    lines: str
+    placeholder: tuple[str, ...] = ()
+    nearest: tuple[str, ...] = ()
+    topic: str = ""
+
+
+@dataclass
+class Person:
+    id: str
+    name: str
+    roles: list[Role]
+    aliases: list[str] = field(default_factory=list)
+    printed: str = ""
+    topics: list[str] = field(default_factory=list)
+    email: str = ""
+    phone: str = ""
+    aad_id: str = ""
+    address: str = ""
+    kind: str = "contact"
+    note: dict[str, str] = field(default_factory=dict)
+    lines: str = ""
+    source: str = "documents"
+
+
+@dataclass
+class Organisation:
+    id: str
+    name: dict[str, str]
+    aliases: list[str] = field(default_factory=list)
+    not_if: list[str] = field(default_factory=list)
+    description: dict[str, str] = field(default_factory=dict)
+    location: dict[str, str] = field(default_factory=dict)
+    secretariat: dict[str, str] = field(default_factory=dict)
+    web: str = ""
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    topics: list[str] = field(default_factory=list)
+    open_roles: list[OpenRole] = field(default_factory=list)
+    nearest: list[str] = field(default_factory=list)
+    municipality: str = ""
+    lines: str = ""
+
+
+@dataclass
+class Topic:
+    id: str
+    name: dict[str, str]
+    keywords: dict[str, list[str]]
+    contacts: list[str]
+    note: dict[str, str] = field(default_factory=dict)
+    note_lines: str = ""
+    lines: str = ""
+
+
+@dataclass
+class ContactMatch:
+    """One answer to "who?": a person, an organisation, or a role the documents leave unfilled."""
+
+    kind: str  # person | organisation | unfilled
+    id: str
+    name: str  # for "unfilled": the role's title
+    role: str = ""
+    organisation: str = ""
+    email: str = ""
+    phone: str = ""
+    address: str = ""
+    web: str = ""
+    aad_id: str = ""
+    description: str = ""
+    note: str = ""
+    lines: str = ""
+    score: float = 0.0
+    why: list[tuple[str, str]] = field(default_factory=list)  # (kind, label): name | role | organisation | topic
+    placeholder: list[str] = field(default_factory=list)
+    nearest: list[ContactMatch] = field(default_factory=list)
+    topic_note: str = ""
+
+    @property
+    def is_real(self) -> bool:
+        return self.kind in ("person", "organisation")
+
+    @property
+    def can_receive(self) -> bool:
+        """A hand-over needs somewhere to send it: an e-mail address or a Teams identity."""
+        return self.is_real and bool(self.email or self.aad_id)
+
+
+@dataclass
+class Lookup:
+    """What a question is about and asks for, and the contacts that fit (best first)."""
+
+    matches: list[ContactMatch]
+    asks: set[str] = field(default_factory=set)
+    roles: list[str] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    role_found: bool = False  # a role at a named organisation resolved to (or was checked against) people
+    contact_words: bool = False  # "kontakt", "contact", "hvem kan jeg spørge", ...
+    who: bool = False  # "hvem", "who", "whom"
+    all_mayors: bool = False  # "borgmester" without a municipality
+
+
+# ------------------------------------------------------------------------------------------ matching
+def compact(text: str) -> str:
+    return "".join(_TOKEN.findall(fold(text)))
+
+
+@dataclass(frozen=True)
+class _Key:
+    compact: str
+    short: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Key:
+        c = compact(text)
+        return cls(c, len(c) <= 4)
+
+
+class _Text:
+    """A question prepared for matching: folded tokens, the compact form and where each token starts."""
+
+    def __init__(self, text: str) -> None:
+        self.folded = fold(text).replace("’", "'").replace("'s ", "s ")
+        self.tokens = _TOKEN.findall(self.folded)
+        self.compact = "".join(self.tokens)
+        self.starts: list[int] = []
+        pos = 0
+        for tok in self.tokens:
+            self.starts.append(pos)
+            pos += len(tok)
+        pairs = [a + b for a, b in zip(self.tokens, self.tokens[1:])]
+        self.fuzzy_pool = [t for t in self.tokens + pairs if len(t) >= 6]
+
+    def has_token(self, *words: str) -> bool:
+        return any(t in words for t in self.tokens)
+
+    def match(self, key: _Key, fuzzy: bool = True) -> float:
+        """1.0 when the key is typed (from a word start, any ending), 0.85 for a close misspelling."""
+        if not key.compact:
+            return 0.0
+        if key.short:
+            return 1.0 if any(t == key.compact or t == key.compact + "s" for t in self.tokens) else 0.0
+        for start in self.starts:
+            if self.compact.startswith(key.compact, start):
+                return 1.0
+        if fuzzy and len(key.compact) >= 7:
+            for cand in self.fuzzy_pool:
+                if cand[0] != key.compact[0] or abs(len(cand) - len(key.compact)) > 4:
+                    continue
+                probe = cand[: len(key.compact) + 1] if len(cand) > len(key.compact) else cand
+                sm = SequenceMatcher(None, probe, key.compact)
+                if sm.real_quick_ratio() >= 0.86 and sm.quick_ratio() >= 0.86 and sm.ratio() >= 0.86:
+                    return 0.85
+        return 0.0
+
+
+# Role words: (role, substrings a token may contain, whole tokens, substrings that veto the token)
+_ROLE_WORDS: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [
+    ("vice_chair", ("naestformand", "naestforperson", "viceformand", "vicechair", "vicechairman",
+                    "deputychair"), ("deputy",), ()),
+    ("chair", ("formand", "formaend", "forperson"),
+     ("chair", "chairs", "chaired", "chairman", "chairwoman", "chairperson", "chairing"),
+     ("naestformand", "naestforperson", "viceformand", "formandskab")),
+    ("mayor", ("borgmester", "borgmestr"), ("mayor", "mayors"), ("pagt",)),
+    ("director", ("direktor",), ("director", "ceo", "direktion"), ("direktorkreds", "direktorerne",
+                                                                    "sundhedsdirektor")),
+    ("coordinator", ("koordinator", "coordinator"), (), ()),
+    ("signatory", ("underskr", "underskriv"), ("signed", "signs", "signatory", "signer", "signature", "sign"), ()),
+    ("minister", ("minister",), (), ("ministeri",)),
+    ("representative", ("repraesentant",), ("representative", "rep"), ()),
+    ("contact", ("kontaktperson", "contactperson"), ("contact",), ()),
+]
+_CONTACT_WORDS = ("kontakt", "henvend", "contact", "getintouch", "reachout", "hvemkanjegsporge",
+                  "hvemskaljegsporge", "whocaniask", "whoshouldiask", "hvemkanjegtale", "sparmed")
+_WHO = ("hvem", "who", "whom", "whose", "hvis")
+_ASK_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # ask: (substrings in the compact text, whole tokens)
+    "email": (("email", "mailadresse", "emailadresse", "mailto"), ("mail", "mails", "e", "mailen")),
+    "phone": (("telefon", "tlf", "telephone", "phonenumber", "ringetil", "mobilnummer", "mobilnr"),
+              ("phone", "call", "ring", "nummer", "number", "tlfnr")),
+    "address": (("adresse", "address", "postadresse"), ()),
+    "location": (("hvorligger", "hvorerplaceret", "placeret", "beliggende", "whereis", "wherearethe",
+                  "located", "based", "hvorhar", "hvorsidder", "hvorbefinder"), ()),
+    "secretariat": (("sekretariat", "secretariat"), ()),
+}
+_GENERIC_ORG_WORDS = ("kommune", "kommunes", "municipality")
+_SURNAME_STOP = {"gade"}  # "gade" is also the Danish word for street
+_FIRSTNAME_STOP = {"hans", "per", "jens", "mette", "simon", "peter", "laura"}
+
+
+# ------------------------------------------------------------------------------------------- loading
+def _req(data: dict, key: str, where: str, kind: type | tuple = str) -> Any:
+    if key not in data or data[key] in (None, ""):
+        raise DirectoryError(f"{where}: missing field '{key}'")
+    if not isinstance(data[key], kind):
+        raise DirectoryError(f"{where}.{key}: expected {getattr(kind, '__name__', kind)}")
+    return data[key]
+
+
+def _lang_map(value: Any, where: str, required: bool = True) -> dict[str, str]:
+    if value in (None, "", {}):
+        if required:
+            raise DirectoryError(f"{where}: missing")
+        return {}
+    if isinstance(value, str):
+        return {"da": value, "en": value}
+    if not isinstance(value, dict) or "da" not in value or not all(isinstance(v, str) for k, v in value.items()
+                                                                   if k in ("da", "en")):
+        raise DirectoryError(f"{where}: expected text or {{da: ..., en: ...}}")
+    return {"da": value["da"], "en": value.get("en", value["da"]), **({"lines": str(value["lines"])}
+                                                                     if "lines" in value else {})}
+
+
+def _lines(value: Any, where: str, required: bool = True) -> str:
+    if value in (None, ""):
+        if required:
+            raise DirectoryError(f"{where}: missing source lines (e.g. \"1676-1678\"), or source: secretariat")
+        return ""
+    text = str(value).strip()
+    if not _LINES.match(text):
+        raise DirectoryError(f"{where}: lines must look like \"1676-1678, 1680\", got {text!r}")
+    return text
+
+
+def _str_list(value: Any, where: str) -> list[str]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise DirectoryError(f"{where}: expected a list of texts")
+    return [str(v) for v in value]
+
+
+def _contact_details(data: dict, where: str) -> dict[str, str]:
+    out = {}
+    for key in ("email", "phone", "address", "aad_id", "web"):
+        value = data.get(key)
+        if value in (None, ""):
+            continue
+        value = str(value).strip()
+        if is_placeholder(value):
+            raise DirectoryError(f"{where}.{key}: {value!r} is a placeholder, not a contact detail; leave it out")
+        if key == "email" and not _EMAIL.match(value):
+            raise DirectoryError(f"{where}.email: {value!r} is not an e-mail address")
+        if key == "phone" and not _PHONE.match(value):
+            raise DirectoryError(f"{where}.phone: {value!r} is not a phone number (digits, optional +45)")
+        out[key] = value
+    return out
+
+
+class Directory:
+    """People, organisations and topics, loaded once; ``route`` finds who fits a question."""
+
+    def __init__(self, people: list[Person], orgs: list[Organisation], topics: list[Topic],
+                 sections: list[dict]) -> None:
+        self.people = {p.id: p for p in people}
+        self.orgs = {o.id: o for o in orgs}
+        self.topics = {t.id: t for t in topics}
+        self.sections = sections
+        self._org_by_municipality = {o.municipality: o.id for o in orgs if o.municipality}
+        self._compile()
+
+    # -- loading -------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, directory: Path) -> Directory:
+        people: list[Person] = []
+        orgs: list[Organisation] = []
+        topics: list[Topic] = []
+        sections: list[dict] = []
+        files = sorted(directory.glob("*.yaml"))
+        if not files:
+            raise DirectoryError(f"{directory}: no directory files (*.yaml)")
+        for path in files:
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as err:
+                raise DirectoryError(f"{path.name}: not valid YAML: {err}") from err
+            if not isinstance(data, dict):
+                raise DirectoryError(f"{path.name}: expected a mapping with people/organisations/topics")
+            unknown = set(data) - {"people", "organisations", "topics", "sections"}
+            if unknown:
+                raise DirectoryError(f"{path.name}: unknown section(s) {sorted(unknown)}")
+            for i, item in enumerate(data.get("people") or []):
+                people.append(cls._person(item, f"{path.name}: people[{i}]"))
+            for i, item in enumerate(data.get("organisations") or []):
+                orgs.append(cls._org(item, f"{path.name}: organisations[{i}]"))
+            for i, item in enumerate(data.get("topics") or []):
+                topics.append(cls._topic(item, f"{path.name}: topics[{i}]"))
+            for i, item in enumerate(data.get("sections") or []):
+                where = f"{path.name}: sections[{i}]"
+                if not isinstance(item, dict) or not isinstance(item.get("first"), int) \
+                        or not isinstance(item.get("last"), int) or not item.get("da"):
+                    raise DirectoryError(f"{where}: expected first, last (line numbers) and da/en titles")
+                sections.append(item)
+        directory_obj = cls(people, orgs, topics, sections)
+        directory_obj._check_references()
+        return directory_obj
+
+    @staticmethod
+    def _person(item: Any, where: str) -> Person:
+        if not isinstance(item, dict):
+            raise DirectoryError(f"{where}: expected a mapping")
+        pid = _req(item, "id", where)
+        where = f"{where} ({pid})"
+        name = _req(item, "name", where)
+        if is_placeholder(name):
+            raise DirectoryError(f"{where}.name: {name!r} is a placeholder, not a name")
+        source = str(item.get("source") or "documents")
+        roles = []
+        for j, r in enumerate(_req(item, "roles", where, list)):
+            rw = f"{where}.roles[{j}]"
+            if not isinstance(r, dict):
+                raise DirectoryError(f"{rw}: expected a mapping")
+            role = _req(r, "role", rw)
+            if role not in ROLES:
+                raise DirectoryError(f"{rw}.role: {role!r} is not one of {', '.join(ROLES)}")
+            roles.append(Role(role, _req(r, "org", rw), _lang_map(r.get("title"), f"{rw}.title"),
+                              _lines(r.get("lines"), f"{rw}.lines", required=source == "documents"),
+                              str(r.get("topic") or "")))
+        kind = str(item.get("kind") or "contact")
+        if kind not in KINDS:
+            raise DirectoryError(f"{where}.kind: expected one of {', '.join(KINDS)}")
+        details = _contact_details(item, where)
+        return Person(
+            id=pid, name=name, roles=roles, aliases=_str_list(item.get("aliases"), f"{where}.aliases"),
+            printed=str(item.get("printed") or ""), topics=_str_list(item.get("topics"), f"{where}.topics"),
+            email=details.get("email", ""), phone=details.get("phone", ""), aad_id=details.get("aad_id", ""),
+            address=details.get("address", ""), kind=kind,
+            note=_lang_map(item.get("note"), f"{where}.note", required=False),
+            lines=_lines(item.get("lines"), f"{where}.lines", required=False), source=source,
+        )
+
+    @staticmethod
+    def _org(item: Any, where: str) -> Organisation:
+        if not isinstance(item, dict):
+            raise DirectoryError(f"{where}: expected a mapping")
+        oid = _req(item, "id", where)
+        where = f"{where} ({oid})"
+        details = _contact_details(item, where)
+        open_roles = []
+        for j, r in enumerate(item.get("open_roles") or []):
+            rw = f"{where}.open_roles[{j}]"
+            role = _req(r, "role", rw)
+            if role not in ROLES:
+                raise DirectoryError(f"{rw}.role: {role!r} is not one of {', '.join(ROLES)}")
+            open_roles.append(OpenRole(role, oid, _lang_map(r.get("title"), f"{rw}.title"),
+                                       _lines(r.get("lines"), f"{rw}.lines"),
+                                       tuple(_str_list(r.get("placeholder"), f"{rw}.placeholder")),
+                                       tuple(_str_list(r.get("nearest"), f"{rw}.nearest")),
+                                       str(r.get("topic") or "")))
+        municipality = str(item.get("municipality") or "")
+        if municipality and municipality not in municipalities.ALL:
+            raise DirectoryError(f"{where}.municipality: {municipality!r} is not one of the 11 municipalities")
+        return Organisation(
+            id=oid, name=_lang_map(item.get("name"), f"{where}.name"),
+            aliases=_str_list(item.get("aliases"), f"{where}.aliases"),
+            not_if=_str_list(item.get("not_if"), f"{where}.not_if"),
+            description=_lang_map(item.get("description"), f"{where}.description", required=False),
+            location=_lang_map(item.get("location"), f"{where}.location", required=False),
+            secretariat=_lang_map(item.get("secretariat"), f"{where}.secretariat", required=False),
+            web=details.get("web", ""), email=details.get("email", ""), phone=details.get("phone", ""),
+            address=details.get("address", ""), topics=_str_list(item.get("topics"), f"{where}.topics"),
+            open_roles=open_roles, nearest=_str_list(item.get("nearest"), f"{where}.nearest"),
+            municipality=municipality,
+            lines=_lines(item.get("lines"), f"{where}.lines", required=item.get("source") != "secretariat"),
+        )
+
+    @staticmethod
+    def _topic(item: Any, where: str) -> Topic:
+        if not isinstance(item, dict):
+            raise DirectoryError(f"{where}: expected a mapping")
+        tid = _req(item, "id", where)
+        where = f"{where} ({tid})"
+        keywords = item.get("keywords")
+        if not isinstance(keywords, dict) or not keywords.get("da"):
+            raise DirectoryError(f"{where}.keywords: expected {{da: [...], en: [...]}}")
+        contacts = _str_list(item.get("contacts"), f"{where}.contacts")
+        if not contacts:
+            raise DirectoryError(f"{where}.contacts: a topic needs at least one person or organisation")
+        return Topic(
+            id=tid, name=_lang_map(item.get("name"), f"{where}.name"),
+            keywords={lang: _str_list(keywords.get(lang), f"{where}.keywords.{lang}") for lang in ("da", "en")},
+            contacts=contacts, note=_lang_map(item.get("note"), f"{where}.note", required=False),
+            note_lines=_lines(item.get("note_lines"), f"{where}.note_lines", required=False),
+            lines=_lines(item.get("lines"), f"{where}.lines", required=item.get("source") != "secretariat"),
+        )
+
+    def _check_references(self) -> None:
+        ids = list(self.people) + list(self.orgs)
+        if len(set(ids)) != len(ids):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            raise DirectoryError(f"duplicate id(s): {', '.join(dupes)}")
+        known = set(ids)
+        for p in self.people.values():
+            for r in p.roles:
+                if r.org not in self.orgs:
+                    raise DirectoryError(f"people ({p.id}).roles.org: unknown organisation {r.org!r}")
+            for t in p.topics:
+                if t not in self.topics:
+                    raise DirectoryError(f"people ({p.id}).topics: unknown topic {t!r}")
+        for o in self.orgs.values():
+            for t in o.topics:
+                if t not in self.topics and t != "kommune":
+                    raise DirectoryError(f"organisations ({o.id}).topics: unknown topic {t!r}")
+            for ref in list(o.nearest) + [n for r in o.open_roles for n in r.nearest]:
+                if ref not in known:
+                    raise DirectoryError(f"organisations ({o.id}).nearest: unknown id {ref!r}")
+        for t in self.topics.values():
+            for ref in t.contacts:
+                if ref not in known:
+                    raise DirectoryError(f"topics ({t.id}).contacts: unknown person or organisation {ref!r}")
+
+    def _compile(self) -> None:
+        self._name_keys: list[tuple[str, _Key, float]] = []
+        first_names: dict[str, list[str]] = {}
+        for p in self.people.values():
+            for full in [p.name, p.printed, *p.aliases]:
+                if full:
+                    self._name_keys.append((p.id, _Key.of(full), 1.0))
+            parts = re.split(r"\s+", p.name.strip())
+            surname = parts[-1]
+            if compact(surname) not in _SURNAME_STOP and len(compact(surname)) >= 4:
+                self._name_keys.append((p.id, _Key(compact(surname), False), 0.9))
+                if "-" in surname:
+                    for piece in surname.split("-"):
+                        if len(piece) >= 5:
+                            self._name_keys.append((p.id, _Key(compact(piece), False), 0.85))
+            first = compact(parts[0])
+            if len(first) >= 4 and first not in _FIRSTNAME_STOP:
+                first_names.setdefault(first, []).append(p.id)
+        for first, pids in first_names.items():
+            for pid in pids:
+                self._name_keys.append((pid, _Key(first, True), 0.8))  # whole word only
+        self._org_keys: list[tuple[str, _Key]] = []
+        self._org_vetoes: dict[str, list[_Key]] = {}
+        for o in self.orgs.values():
+            for alias in {o.name["da"], o.name["en"], *o.aliases}:
+                self._org_keys.append((o.id, _Key.of(alias)))
+            self._org_vetoes[o.id] = [_Key.of(v) for v in o.not_if]
+        self._topic_keys: list[tuple[str, _Key]] = []
+        for t in self.topics.values():
+            for lang in ("da", "en"):
+                for kw in t.keywords.get(lang, []):
+                    self._topic_keys.append((t.id, _Key.of(kw)))
+
+    # -- routing -------------------------------------------------------------------------------------
+    def route(self, text: str, lang: str = "da") -> list[ContactMatch]:
+        """The contacts that fit ``text``, best first (at most a handful)."""
+        return self.lookup(text, lang).matches
+
+    def lookup(self, text: str, lang: str = "da") -> Lookup:
+        lang = lang if lang in ("da", "en") else "da"
+        q = _Text(text or "")
+        result = Lookup(matches=[])
+        if not q.tokens:
+            return result
+        result.asks = self._asks(q)
+        result.roles = self._roles(q)
+        result.contact_words = any(w in q.compact for w in _CONTACT_WORDS)
+        result.who = q.has_token(*_WHO)
+        people = self._people(q)
+        orgs = self._orgs(q)
+        topics = self._topics(q)
+        result.people = [pid for pid, _ in people]
+        result.orgs = orgs
+        result.topics = [tid for tid, _ in topics]
+        found: dict[str, ContactMatch] = {}
+
+        def add(m: ContactMatch) -> None:
+            old = found.get(m.id)
+            if old is None:
+                found[m.id] = m
+                return
+            old.score = max(old.score, m.score) + 0.02
+            for w in m.why:
+                if w not in old.why:
+                    old.why.append(w)
+
+        for pid, quality in people:
+            add(self._person_match(self.people[pid], lang, quality, [("name", self.people[pid].name)]))
+        role_hits = self._role_matches(result, q, lang)
+        for m in role_hits:
+            add(m)
+        if not role_hits or result.asks:
+            for rank, oid in enumerate(orgs):
+                org = self.orgs[oid]
+                add(self._org_match(org, lang, 0.78 - 0.02 * rank, [("organisation", self._name(org, lang))]))
+                if not result.roles or result.roles == ["contact"]:
+                    for j, p in enumerate(self._org_people(oid)):
+                        add(self._person_match(p, lang, 0.76 - 0.02 * j - 0.02 * rank,
+                                               [("organisation", self._name(org, lang))], org_id=oid))
+        for rank, (tid, quality) in enumerate(topics):
+            topic = self.topics[tid]
+            label = topic.name.get(lang, topic.name["da"])
+            for j, ref in enumerate(topic.contacts):
+                score = (0.72 if quality >= 1.0 else 0.65) - 0.03 * j - 0.05 * rank
+                if ref in self.people:
+                    m = self._person_match(self.people[ref], lang, score, [("topic", label)],
+                                           org_id=self._topic_org(self.people[ref], topic))
+                else:
+                    m = self._org_match(self.orgs[ref], lang, score - 0.02, [("topic", label)])
+                if topic.note:
+                    m.topic_note = topic.note.get(lang, topic.note["da"])
+                add(m)
+        if result.asks & {"email", "phone", "address"}:
+            for oid in orgs:
+                org = self.orgs[oid]
+                if not (org.email or org.address) and self.open_role_placeholders(oid):
+                    add(self._unfilled(oid, self.open_role_placeholders(oid)[0].role, lang, 0.9))
+                    result.role_found = True
+        result.matches = sorted(found.values(), key=lambda m: -m.score)[:6]
+        return result
+
+    def _for_topic(self, holders: list[Person], role: str, oid: str, topics: list[str]) -> list[Person]:
+        """Narrow roles (who signs what) to the matter asked about; an open role for it wins over others."""
+        def topic_of(p: Person) -> str:
+            return next((r.topic for r in p.roles if r.role == role and r.org == oid), "")
+        if not any(topic_of(p) for p in holders):
+            return holders
+        def related(topic: str) -> bool:
+            return bool(topic) and any(topic.startswith(t) or t.startswith(topic) for t in topics)
+        on_topic = [p for p in holders if related(topic_of(p))]
+        if on_topic:
+            return on_topic
+        if any(r.role == role and related(r.topic) for r in self.orgs[oid].open_roles):
+            return []
+        return [p for p in holders if not topic_of(p) or not topics] or holders
+
+    def _topic_org(self, p: Person, topic: Topic) -> str | None:
+        """The organisation through which a person answers for a topic (Mogens Christen Gade: BRN for DK2020)."""
+        orgs = [r.org for r in p.roles]
+        for ref in topic.contacts:
+            if ref in orgs:
+                return ref
+        for oid in orgs:
+            if topic.id in self.orgs[oid].topics:
+                return oid
+        return None
+
+    # -- pieces of a lookup --------------------------------------------------------------------------
+    def _asks(self, q: _Text) -> set[str]:
+        asks = set()
+        for ask, (subs, whole) in _ASK_WORDS.items():
+            if any(s in q.compact for s in subs) or q.has_token(*whole):
+                asks.add(ask)
+        if "email" in asks and q.has_token("e") and not any(s in q.compact for s in ("email", "mail")):
+            asks.discard("email")
+        if q.folded.strip().startswith(("hvor ", "where ")) and "location" not in asks and \
+                not q.has_token("mange", "meget", "many", "much"):
+            asks.add("location")
+        return asks
+
+    def _roles(self, q: _Text) -> list[str]:
+        roles: list[str] = []
+        joined = q.compact
+        for role, subs, whole, vetoes in _ROLE_WORDS:
+            hit = False
+            for tok in q.tokens:
+                if any(v in tok for v in vetoes):
+                    continue
+                if tok in whole or any(s in tok for s in subs):
+                    hit = True
+                    break
+            if role == "vice_chair" and not hit:
+                hit = any(s in joined for s in ("vicechair", "deputychair", "vicechairman"))
+            if role == "chair" and "vice_chair" in roles and not any(
+                    t in ("chair", "formand", "forperson") for t in q.tokens):
+                hit = hit and not any(s in joined for s in ("vicechair", "deputychair"))
+            if role == "mayor" and q.has_token("covenant"):
+                hit = False
+            if hit and role not in roles:
+                roles.append(role)
+        return roles
+
+    def _people(self, q: _Text) -> list[tuple[str, float]]:
+        best: dict[str, float] = {}
+        for pid, key, weight in self._name_keys:
+            quality = q.match(key, fuzzy=not key.short)
+            if quality:
+                best[pid] = max(best.get(pid, 0.0), weight * quality)
+        if not best:
+            return []
+        top = max(best.values())
+        # A full name beats a shared first name ("Ulla Astman" does not also mean Ulla Vestergaard).
+        return sorted(((pid, s) for pid, s in best.items() if s >= top - 0.12), key=lambda x: -x[1])
+
+    def _orgs(self, q: _Text) -> list[str]:
+        hits: dict[str, int] = {}
+        for oid, key in self._org_keys:
+            if any(q.match(v, fuzzy=False) for v in self._org_vetoes.get(oid, [])):
+                continue
+            if q.match(key):
+                hits[oid] = max(hits.get(oid, 0), len(key.compact))
+        for name in municipalities.resolve(q.folded):
+            oid = self._org_by_municipality.get(name)
+            if oid:
+                hits[oid] = max(hits.get(oid, 0), 10)
+        # Drop an organisation whose only hit is part of a longer one ("KKR" inside "KKR Midt").
+        return [oid for oid, _ in sorted(hits.items(), key=lambda x: -x[1])]
+
+    def _topics(self, q: _Text) -> list[tuple[str, float]]:
+        best: dict[str, tuple[int, float]] = {}
+        for tid, key in self._topic_keys:
+            quality = q.match(key)
+            if quality:
+                length = len(key.compact)
+                old = best.get(tid)
+                if old is None or (length, quality) > old:
+                    best[tid] = (length, quality)
+        ranked = sorted(best.items(), key=lambda x: (-x[1][0] * x[1][1]))
+        return [(tid, quality) for tid, (_, quality) in ranked][:3]
+
+    def _role_matches(self, result: Lookup, q: _Text, lang: str) -> list[ContactMatch]:
+        roles = [r for r in result.roles if r != "contact"] or (["contact"] if result.orgs else [])
+        if not roles:
+            return []
+        out: list[ContactMatch] = []
+        orgs = list(result.orgs)
+        if "mayor" in roles:
+            mun = [o for o in orgs if self.orgs[o].municipality]
+            if not mun:
+                result.all_mayors = "mayor" == roles[0]
+                if result.all_mayors:
+                    for p in self._people_with_role("mayor"):
+                        out.append(self._person_match(p, lang, 0.7, [("role", self._role_label(p, "mayor", lang))],
+                                                      role="mayor"))
+                    result.role_found = True
+                    return out
+        for role in roles:
+            if role == "minister":
+                people = self._people_with_role("minister")
+                exact = [p for p in people if any(r.role == "minister" and compact(r.title["da"]) in q.compact
+                                                  for r in p.roles)]
+                for p in exact or people:
+                    out.append(self._person_match(p, lang, 0.95 if exact else 0.7,
+                                                  [("role", self._role_label(p, "minister", lang))], role="minister"))
+                result.role_found = True
+                continue
+            targets = orgs if orgs else []
+            if not targets:
+                holders = self._people_with_role(role)
+                if len(holders) == 1 or role in ("coordinator",):
+                    for p in holders:
+                        out.append(self._person_match(p, lang, 0.9, [("role", self._role_label(p, role, lang))],
+                                                      role=role))
+                    result.role_found = bool(holders)
+                continue
+            specific: list[ContactMatch] = []
+            for rank, oid in enumerate(targets):
+                holders = [p for p in self.people.values() if any(r.role == role and r.org == oid for r in p.roles)]
+                holders = self._for_topic(holders, role, oid, result.topics)
+                for p in holders:
+                    specific.append(self._person_match(p, lang, 0.97 - 0.03 * rank,
+                                                       [("role", self._role_label(p, role, lang, oid))],
+                                                       role=role, org_id=oid))
+                if not holders and role != "contact" and any(r.role == role for r in self.orgs[oid].open_roles):
+                    specific.append(self._unfilled(oid, role, lang, 0.93 - 0.03 * rank))
+            if not specific and role != "contact":
+                # Nobody holds this role at the organisation asked about: say so, with the nearest contacts.
+                specific.append(self._unfilled(targets[0], role, lang, 0.93))
+            if specific:
+                result.role_found = True
+                out.extend(specific)
+            if out:
+                break
+        return out
+
+    # -- building matches ----------------------------------------------------------------------------
+    def _name(self, org: Organisation, lang: str) -> str:
+        return org.name.get(lang, org.name["da"])
+
+    def _role_label(self, p: Person, role: str, lang: str, org_id: str | None = None) -> str:
+        for r in p.roles:
+            if r.role == role and (org_id is None or r.org == org_id):
+                title = r.title.get(lang, r.title["da"])
+                org_name = self._name(self.orgs[r.org], lang)
+                return title if compact(org_name) in compact(title) else f"{title}, {org_name}"
+        return ""
+
+    def _people_with_role(self, role: str) -> list[Person]:
+        return [p for p in self.people.values() if any(r.role == role for r in p.roles)]
+
+    def _org_people(self, oid: str) -> list[Person]:
+        order = {r: i for i, r in enumerate(("contact", "coordinator", "chair", "director", "vice_chair",
+                                             "mayor", "signatory", "representative", "minister"))}
+        ranked = []
+        for p in self.people.values():
+            ranks = [order[r.role] for r in p.roles if r.org == oid]
+            if ranks and p.kind == "contact":
+                ranked.append((min(ranks), p))
+        return [p for _, p in sorted(ranked, key=lambda x: x[0])]
+
+    def _person_match(self, p: Person, lang: str, score: float, why: list[tuple[str, str]],
+                      role: str | None = None, org_id: str | None = None) -> ContactMatch:
+        chosen = None
+        for r in p.roles:
+            if (role is None or r.role == role) and (org_id is None or r.org == org_id):
+                chosen = r
+                break
+        chosen = chosen or p.roles[0]
+        org = self.orgs[chosen.org]
+        lines = ", ".join(dict.fromkeys(part.strip() for x in (chosen.lines, p.lines) if x for part in x.split(",")))
+        score = score if p.kind == "contact" else score - 0.1
+        return ContactMatch(
+            kind="person", id=p.id, name=p.name, role=chosen.title.get(lang, chosen.title["da"]),
+            organisation=self._name(org, lang), email=p.email, phone=p.phone, address=p.address,
+            aad_id=p.aad_id, note=p.note.get(lang, ""), lines=lines, score=score, why=list(why),
+        )
+
+    def _org_match(self, o: Organisation, lang: str, score: float, why: list[tuple[str, str]]) -> ContactMatch:
+        return ContactMatch(
+            kind="organisation", id=o.id, name=self._name(o, lang), organisation=self._name(o, lang),
+            email=o.email, phone=o.phone, address=o.address, web=o.web,
+            description=o.description.get(lang, ""), lines=o.lines, score=score, why=list(why),
+        )
+
+    def _unfilled(self, oid: str, role: str, lang: str, score: float) -> ContactMatch:
+        org = self.orgs[oid]
+        spec = next((r for r in org.open_roles if r.role == role), None)
+        nearest_ids = list(spec.nearest) if spec else []
+        nearest_ids += [p.id for p in self._org_people(oid)] + list(org.nearest) + [oid]
+        nearest: list[ContactMatch] = []
+        for ref in dict.fromkeys(nearest_ids):
+            m = self.match_for(ref, lang)
+            if m is not None:
+                nearest.append(m)
+        title = spec.title.get(lang, spec.title["da"]) if spec else ""
+        return ContactMatch(
+            kind="unfilled", id=f"{oid}#{role}", name=title, role=role, organisation=self._name(org, lang),
+            lines=spec.lines if spec else "", score=score, placeholder=list(spec.placeholder) if spec else [],
+            nearest=nearest[:3], why=[("role", role)],
+        )
+
+    def match_for(self, ref: str, lang: str = "da") -> ContactMatch | None:
+        """A ContactMatch for one person or organisation id (e.g. from a card button)."""
+        if ref in self.people:
+            return self._person_match(self.people[ref], lang, 0.5, [])
+        if ref in self.orgs:
+            return self._org_match(self.orgs[ref], lang, 0.5, [])
+        return None
+
+    def holders(self, role: str, lang: str = "da") -> list[ContactMatch]:
+        """Everyone holding ``role`` (e.g. all mayors), each shown in that role."""
+        return [self._person_match(p, lang, 0.5, [], role=role) for p in self._people_with_role(role)]
+
+    def open_role_placeholders(self, oid: str) -> list[OpenRole]:
+        return [r for r in self.orgs[oid].open_roles if r.placeholder] if oid in self.orgs else []
+
+    def nearest(self, text: str, lang: str = "da") -> ContactMatch | None:
+        """The best real contact for a topic, for answers that say the documents don't cover it."""
+        for m in self.route(text, lang):
+            if m.is_real:
+                return m
+            for n in m.nearest:
+                return n
+        return None
+
+    def source(self, lines: str, lang: str = "da") -> str:
+        """ "<section title>, linje 1676-1678" for the first line range."""
+        if not lines:
+            return ""
+        first = int(re.split(r"[-,]", lines)[0])
+        for s in self.sections:
+            if s["first"] <= first <= s["last"]:
+                return f"{s.get(lang) or s['da']}"
+        return ""
