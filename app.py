@@ -24,7 +24,6 @@ from handlers import FLOWS, HANDLERS
 from knowledge.tables import load_tables
 from services.budget import BudgetBook
 from services.contacts import Directory
-from services.contacts import Directory
 from services.db import Database
 from services.facts import KnowledgeBase
 from services.registry import Services
@@ -54,7 +53,6 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.db_url)
     services = Services(db=db, settings=settings)
     knowledge = settings.knowledge_dir
-    services.contacts = Directory.load(knowledge / "directory")  # people, organisations, topics; validated
     services.contacts = Directory.load(knowledge / "directory")  # people, organisations, topics; validated
     services.facts = KnowledgeBase.load(knowledge)  # facts.yaml + passages/*.yaml, validated
     services.budget = BudgetBook(load_tables(knowledge / "tables"))  # tables, validated (TableError names file+field)
