@@ -628,6 +628,8 @@ class Directory:
             if role == "chair" and "vice_chair" in roles and not any(
                     t in ("chair", "formand", "forperson") for t in q.tokens):
                 hit = hit and not any(s in joined for s in ("vicechair", "deputychair"))
+            if role == "signatory" and not hit:
+                hit = any(s in joined for s in ("skrevunder", "skriverunder", "satteunder", "signedfor"))
             if role == "mayor" and q.has_token("covenant"):
                 hit = False
             if hit and role not in roles:
