@@ -94,7 +94,7 @@ def start_bot(workdir: Path, env: dict[str, str] | None = None, port: int | None
         wait_http(base + "/healthz", 60, proc)
     except RuntimeError:
         stop(proc)
-        raise RuntimeError("the bot did not start: " + (workdir / f"bot-{port}.log").read_text(errors="replace")[-2000:])
+        raise RuntimeError("the bot did not start: " + (workdir / f"bot-{port}.log").read_text(errors="replace")[-2000:]) from None
     return proc, base
 
 
