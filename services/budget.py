@@ -31,7 +31,8 @@ MONEY = ("betaler", "betale", "betalt", "betales", "bidrag", "bidrager", "bidrag
          "belob", "belobet", "kr", "kroner", "penge", "koster", "pays", "pay", "paid", "contribute",
          "contributes", "contribution", "share", "amount", "cost", "costs", "hvor meget", "how much",
          "budget", "budgettet", "budgetter", "udgift", "udgifter", "bevilling", "bevillingen",
-         "finansierer", "finansiere", "money", "spend", "spends", "afsat", "set aside")
+         "finansierer", "finansiere", "money", "spend", "spends", "afsat", "set aside", "basisbevilling",
+         "takst", "takster", "objektiv finansiering", "grant", "rate")
 BUDGET_WORDS = ("budget", "budgettet", "budgetter", "budgets", "budgetteret", "budgeted")
 RANK_MAX = ("mest", "storst", "hojest", "hojeste", "storste", "flest", "most", "largest", "highest",
             "biggest", "greatest", "top")
@@ -66,6 +67,10 @@ REGNSKAB = ("regnskab", "regnskabet", "regnskabstal", "accounts", "actual", "act
 INCOME = ("indtaegt", "indtaegter", "indtaegterne", "income", "revenue", "revenues")
 EXPENSE = ("udgift", "udgifter", "udgifterne", "expenses", "expenditure", "expenditures", "spending", "spent")
 RESULT = ("overskud", "underskud", "overskuddet", "underskuddet", "surplus", "deficit", "resultat", "result")
+COUNT = ("hvor mange", "how many", "antal", "antallet", "number of", "hvor meget", "how much", "tal", "tallet",
+         "figure", "figures", "hvor stor", "hvor store", "how big", "how large", "storrelse", "niveau", "level",
+         "hvad koster", "what does", "studiepladser", "pladser", "places", "dimensionering", "dimensioning",
+         "fordeling", "fordelingen", "distribution", "maalsaetning", "maalet", "target", "targets")
 CATEGORY_WORDS = ("bykommune", "landkommune", "landdistriktskommune", "urban", "rural", "land eller by",
                   "by eller land")
 FOLLOW_UP = ("og ", "hvad med", "hvad så med", "what about", "and ", "how about", "og hvad", "samme for",
@@ -150,6 +155,20 @@ class Slots:
     other_budget: str  # a budget the tables don't have ("skolebudget", "school budget")
     category: bool
     follow_up: bool
+    count: bool = False
+    who: bool = False
+    pays: bool = False
+
+    @property
+    def wants_figure(self) -> bool:
+        """Does the question ask for a figure at all (not a person, a place or a definition)?"""
+        figure = (self.money or self.count or self.percent or self.change or self.total or self.children
+                  or self.objektiv or bool(self.years) or self.rank is not None or self.budget or self.regnskab
+                  or self.income or self.expense or self.result or self.category or bool(self.other_budget)
+                  or (self.compare and len(self.municipalities) >= 2))
+        if self.who and not (self.rank or self.increase or self.decrease or self.pays):
+            return False
+        return figure
 
 
 def read_slots(question: str) -> Slots:
@@ -167,7 +186,7 @@ def read_slots(question: str) -> Slots:
         foreign.append("Erhvervshus " + {"sjaelland": "Sjælland"}.get(house.group(1), house.group(1).capitalize()))
     own = re.search(r"(?<![a-z])([a-z]{3,})(budget(?:tet|ter|s)?)(?![a-z])", text)
     rank = "max" if has(text, RANK_MAX) else "min" if has(text, RANK_MIN) else None
-    if rank is None and has(text, ("rangorden", "rangordne", "ranking", "rank", "ranked", "sorteret", "raekkefolge")):
+    if rank is None and has(text, ("rangorden", "rangordn", "ranking", "rank", "ranked", "sorteret", "raekkefolge")):
         rank = "all"
     stripped = text.strip()
     follow_up = len(stripped.split()) <= 7 and (stripped.startswith(tuple(FOLLOW_UP)) or stripped.endswith("?"))
@@ -184,7 +203,9 @@ def read_slots(question: str) -> Slots:
         regnskab=has(text, REGNSKAB), income=has(text, INCOME), expense=has(text, EXPENSE),
         result=has(text, RESULT), budget=has(text, BUDGET_WORDS) or bool(own),
         other_budget=_original_word(question, _other_budget(text, own)), category=has(text, CATEGORY_WORDS),
-        follow_up=follow_up,
+        follow_up=follow_up, count=has(text, COUNT),
+        pays=has(text, ("betaler", "bidrager", "finansierer", "pays", "contributes", "funds", "betales")),
+        who=stripped.startswith(("hvem ", "who ", "whom ", "hvem?", "who?")) or has(text, ("kontaktperson", "contact person")),
     )
 
 
@@ -194,6 +215,13 @@ OTHER_AREAS = ("skole", "school", "schools", "aeldre", "elderly", "vej", "roads"
                "idraet", "bibliotek", "library", "dagtilbud", "daycare", "bornepasning", "childcare", "hospital",
                "sygehus", "beskaeftigelse", "employment", "social", "sundhed", "health", "anlaeg", "klima", "climate",
                "miljo", "environment", "trafik", "transport", "bolig", "housing", "it", "administration")
+
+
+def _study_year_named(text: str, period: str) -> bool:
+    """'2019/2020' is named as '2019/2020', '2019/20' or '19/20'."""
+    first, second = period.split("/")
+    return any(p in text for p in (f"{first}/{second}", f"{first}/{second[2:]}", f"{first[2:]}/{second[2:]}",
+                                   f"{first}-{second}", f"{first}-{second[2:]}"))
 
 
 def _original_word(question: str, folded: str) -> str:
@@ -273,7 +301,26 @@ class BudgetBook:
             follow = self._follow_up(slots, lang, context)
             if follow is not None:
                 return follow
+        if context and context.get("kind") == "lines" and slots.follow_up:
+            carried = self._carry_row(slots, scores, lang, context)
+            if carried is not None:
+                return carried
         return self._fresh(slots, scores, lang)
+
+    def _carry_row(self, slots: Slots, scores: dict[str, float], lang: str, context: dict[str, Any]) -> Answer | None:
+        """'og for socialaftalen?' after a secretariat line: the same line and period in the other table."""
+        best_id = max(scores, key=lambda k: scores[k])
+        table = self.tables.get(best_id)
+        if best_id == context.get("table") or table.kind != "lines" or self._pick_row(table, slots) is not None:
+            return None
+        row = table.row(context.get("row", ""))
+        if row is None:
+            return None
+        old_table = self.tables.tables.get(context.get("table", ""))
+        column = old_table.columns.get(context.get("column", "")) if old_table else None
+        years = slots.years or ([column.year] if column is not None and column.year else [])
+        regnskab = slots.regnskab or (column is not None and column.period == "accounts")
+        return self._lines(table, replace(slots, years=years, regnskab=regnskab), lang, row=row)
 
     # -- table choice --------------------------------------------------------------------------------------
 
@@ -289,6 +336,8 @@ class BudgetBook:
             if table.kind == "municipalities" and scores[table.id] and slots.municipalities and (
                     slots.money or slots.objektiv or slots.percent or slots.rank or slots.change):
                 scores[table.id] += 2.0
+            elif table.kind == "municipalities" and scores[table.id] and (slots.rank or (slots.pays and slots.which)):
+                scores[table.id] += 2.0
         bhn = "boernehus_objektiv_finansiering"
         if slots.children and bhn in scores:
             scores[bhn] += 3.0  # the only 0-17 figures in the bundle
@@ -303,6 +352,8 @@ class BudgetBook:
         return max(scores.values(), default=0) >= 2.5 and not slots.follow_up or max(scores.values(), default=0) >= 4
 
     def _fresh(self, slots: Slots, scores: dict[str, float], lang: str) -> Answer | None:
+        if not slots.wants_figure:
+            return None  # a person, a place or a definition: the passages answer those
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         best_id, best = ranked[0]
         # Another business house or a municipality outside North Jutland: the documents don't have it.
@@ -326,7 +377,7 @@ class BudgetBook:
         if table.kind == "targets":
             return self._target(table, slots, lang)
         if table.kind == "categories":
-            return self._category(table, slots, lang)
+            return self._category(table, slots, lang) if slots.category else None
         return None
 
     def _no_table(self, slots: Slots, lang: str) -> Answer | None:
@@ -451,6 +502,7 @@ class BudgetBook:
         return Answer("municipal_ranking", SCORE_CLEAR,
                       {"mode": mode, "cells": cells, "top": cells[0] if mode != "min" else cells[-1],
                        "column_label": column.label[lang], "unit": unit_text(column.unit[lang]),
+                       "verb": (column.verb or {}).get(lang, ""),
                        "total": total.values.get(column.key) if total else None,
                        **self._source(table, lang, first)},
                       {"table": table.id, "column": column.key, "municipality": None, "kind": "municipal"})
@@ -503,7 +555,7 @@ class BudgetBook:
         if table.secretariat:
             if slots.regnskab:
                 value_cols = [c for c in value_cols if c.period == "accounts"]
-            elif slots.budget or slots.years:
+            elif slots.budget:
                 value_cols = [c for c in value_cols if c.period == "budget"]
             if slots.years:
                 value_cols = [c for c in value_cols if c.year in slots.years] or value_cols
@@ -526,6 +578,9 @@ class BudgetBook:
     def _lines(self, table: Table, slots: Slots, lang: str, row: Row | None = None) -> Answer:
         row = row or self._pick_row(table, slots)
         if row is None:
+            if not (slots.total or slots.budget or slots.money or slots.regnskab or slots.income or slots.expense
+                    or slots.years or slots.change):
+                return None  # about the table's topic, but not one of its figures
             row = table.total_row()
         assert row is not None
         columns, missing = self._line_columns(table, slots, row)
@@ -538,9 +593,10 @@ class BudgetBook:
         if slots.change and change is not None and change.key in row.values and len(slots.years) != 1:
             newer, older = (table.columns[k] for k in change.change_of or ())
             cell = self._cell(table, row, change, lang)
+            new, old = self._cell(table, row, newer, lang), self._cell(table, row, older, lang)
+            new.label, old.label = newer.label[lang], older.label[lang]
             return Answer("line_change", SCORE_CLEAR,
-                          {"cell": cell, "new": self._cell(table, row, newer, lang),
-                           "old": self._cell(table, row, older, lang), "direction": sign(cell.value),
+                          {"cell": cell, "new": new, "old": old, "direction": sign(cell.value),
                            **self._source(table, lang, cell.lines)},
                           {"table": table.id, "row": row.key, "column": change.key, "kind": "lines"})
         if table.secretariat and row.role == "total" and not slots.years and not slots.regnskab:
@@ -553,10 +609,17 @@ class BudgetBook:
         for c in cells:
             c.label = table.columns[c.column].label[lang]
         # A budget with equal income and expenses: say the figure once.
-        if len(cells) == 2 and cells[0].value == cells[1].value and cells[0].year == cells[1].year:
-            cells = cells[:1]
-            cells[0].label = table.columns[cells[0].column].label[lang].replace(
-                "udgifter i ", "").replace("expenses in ", "")
+        merged: list[Cell] = []
+        for c in cells:
+            col = table.columns[c.column]
+            twin = next((m for m in merged if table.columns[m.column].period == col.period
+                         and table.columns[m.column].year == col.year and m.value == c.value), None)
+            if twin is None:
+                merged.append(c)
+            else:
+                twin.label = table.columns[twin.column].label[lang].replace("udgifter i ", "").replace(
+                    "indtægter i ", "").replace("expenses in ", "").replace("income in ", "")
+        cells = merged
         share = None
         parent = self._parent_total(table, row)
         if slots.percent and parent is not None and cells and cells[0].column in parent.values and parent.values[cells[0].column]:
@@ -579,9 +642,12 @@ class BudgetBook:
     # -- series, targets, categories ------------------------------------------------------------------------
 
     def _series(self, table: Table, slots: Slots, lang: str) -> Answer:
+        periods_named = [r for r in table.rows if r.period and "/" in r.period and _study_year_named(slots.text, r.period)]
         row_hits = [(weight(slots.text, r.keywords), r) for r in table.rows if r.keywords]
         row_hits = [(s, r) for s, r in row_hits if s > 0]
-        if row_hits:
+        if periods_named:
+            rows = periods_named
+        elif row_hits:
             top = max(s for s, _ in row_hits)
             rows = [r for s, r in row_hits if s >= top - 0.01]
             if any(has(slots.text, (w,)) for w in ("fordeling", "fordelingen", "specialisering", "distribution")):
@@ -597,6 +663,8 @@ class BudgetBook:
         items = []
         for r in rows:
             values = [self._cell(table, r, table.columns[k], lang) for k in r.values]
+            for v in values:
+                v.label = (r.unit or table.columns[v.column].label)[lang]
             items.append({"label": r.label[lang], "figures": values, "note": (r.note or {}).get(lang, ""),
                           "lines": format_lines(r.lines)})
         return Answer("series", SCORE_CLEAR if slots.years or row_hits else SCORE_CANDIDATES,

@@ -1,0 +1,29 @@
+"""Budget answers through the whole app over HTTP: follow-ups persist in conversation state, buttons for
+ambiguity, English in English, honest refusals, and the follow-up context expires once another answer
+came between."""
+from __future__ import annotations
+
+
+async def test_budget_conversation_over_http(bot):
+    first = await bot.say("Hvad betaler Hjørring til Børnehus Nord?")
+    assert "489.473" in first and "linje 8322" in first
+    assert "1.527.364" in await bot.say("og Aalborg?")
+    assert "1.460.390" in await bot.say("hvad med 2020?")
+    # another conversation has its own context
+    assert "1.527.364" not in await bot.say("og Aalborg?", conversation="conv-2")
+    # the context expires when something else was answered in between
+    await bot.say("hjælp")
+    await bot.say("Hvad er sundhedsaftalen?")
+    assert "1.460.390" not in await bot.say("og Aalborg?")
+    reply = await bot.say("Hvad betaler Odense til Børnehus Nord?")
+    assert "fremgår ikke" in reply and "Odense" in reply
+
+
+async def test_ambiguity_buttons_and_english(bot):
+    reply = await bot.say("Hvad er Hjørrings andel?")
+    assert "1.862" in reply and "489.473" in reply
+    assert "Erhvervshus Nordjyllands basisbevilling 2021 – Hjørring" in reply  # the button value
+    answer = await bot.say("Erhvervshus Nordjyllands basisbevilling 2021 – Hjørring")
+    assert "Hjørring betaler 1.862 (1.000 kr.)" in answer and "489.473" not in answer
+    reply = await bot.say("How much does Hjorring pay to the business house?", locale="en-US")
+    assert "Hjørring pays 1,862" in reply and "source:" in reply
