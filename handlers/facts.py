@@ -42,6 +42,10 @@ def render(turn: Turn, result: Answer, question: str) -> str:
         fact = result.fact
         return turn.t(INTENT, "fact", answer=fact.answer.get(turn.lang) or fact.answer["da"], quote=fact.quote,
                       title=fact.title, lines=fact.where)
+    if result.kind == "facts" and result.fact is not None:
+        items = [{"answer": f.answer.get(turn.lang) or f.answer["da"], "title": f.title, "lines": f.where}
+                 for f in (result.fact, *result.others)]
+        return turn.t(INTENT, "facts", items=items)
     if result.kind == "passage" and result.quote is not None:
         quote = result.quote
         return turn.t(INTENT, "passage", quote=quote.text, title=quote.title, lines=quote.where)

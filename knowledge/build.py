@@ -102,7 +102,7 @@ def join_lines(lines: list[Line], vocab: Counter[str]) -> tuple[str, list[tuple[
     text = ""
     spans: list[tuple[int, int]] = []
     for line in lines:
-        piece = fix_ligatures(line.text.strip(), vocab)  # ligatures split within a line only
+        piece = fix_ligatures(re.sub(r"[ \t\u00a0]+", " ", line.text).strip(), vocab)  # ligatures: within a line
         if not piece:
             continue
         if text:
@@ -119,7 +119,7 @@ def join_lines(lines: list[Line], vocab: Counter[str]) -> tuple[str, list[tuple[
                 text += " "
         spans.append((len(text), line.no))
         text += piece
-    return re.sub(r"[ \t\u00a0]+", " ", text).strip(), spans
+    return text, spans
 
 
 def _is_broken(left: str, right: str, vocab: Counter[str]) -> bool:

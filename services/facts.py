@@ -21,7 +21,7 @@ _NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("phone", re.compile(r"\b(telefon\w*|tlf\w*|phone|ring\w*|call)\b"), re.compile(r"\b\d{2} ?\d{2} ?\d{2} ?\d{2}\b")),
     ("email", re.compile(r"\b(e-?mail\w*|mailadresse\w*|email address)\b"), re.compile(r"@")),
     ("date", re.compile(r"\b(hvornår|when|dato\w*|date|hvilken dag|which day|what day|hvilket år|which year|what year)\b"),
-     re.compile(r"\b(1[89]|20)\d\d\b|\b\d{1,2}\. ?(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*|\b\d{1,2}/\d{1,2}\b")),
+     re.compile(r"\b(1[89]|20)\d\d\b|\b\d{1,2}\. ?(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*")),
     ("amount", re.compile(r"\b(hvor (mange|meget|stor\w*|høj\w*|lang\w*)|how (many|much|big|large|high|long)|beløb\w*|antal\w*)\b"),
      re.compile(r"\d|\b(en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|halvdelen|alle)\b")),
 ]
@@ -41,6 +41,8 @@ _GREETING = re.compile(r"^\W*(hej|hejsa|hallo|goddag|godmorgen|god morgen|tak|ma
                        r"ok|okay|fint|super|farvel|bye)\W*$", re.I)
 _PROPER = re.compile(r"(?<!^)(?<![.?!] )\b[A-ZÆØÅ][A-Za-zÆØÅæøå]{2,}")
 _GENERIC_NAMES = frozenset("kkr nordjylland region danmark kommune kommuner kl eu nord".split())
+# Questions answered yes or no ("Kan KKR ...?", "Is KKR obliged ...?"): about rules, not about whom to call.
+_YES_NO = re.compile(r"^\W*(kan|må|skal|er|har|bliver|gælder|bør|can|may|must|is|are|does|do|should|has|have)\b", re.I)
 _FOLLOWUP = re.compile(r"^\W*(og|men|hvad med|hvad så med|what about|and|how about|også|also)\b", re.I)
 
 
@@ -71,7 +73,7 @@ class Answer:
     nearest: Quote | None = None  # for a refusal: the closest thing the documents do say
     missing: str = ""  # for a refusal: what the question asked that the documents lack (phone, date, ...)
     terms: tuple[str, ...] = ()  # the question's stems, kept for follow-ups
-    topics: tuple[str, ...] = field(default=())
+    others: tuple[Fact, ...] = field(default=())  # kind "facts": further facts that fit as well
 
 
 def _field(item: dict, key: str, kind: type, where: str) -> object:
@@ -87,7 +89,9 @@ def load_facts(path: Path, passages: list[Passage]) -> list[Fact]:
     except FileNotFoundError:
         raise KnowledgeError(f"{path.name}: file not found") from None
     except yaml.YAMLError as error:
-        raise KnowledgeError(f"{path.name}: not valid YAML ({error.__class__.__name__})") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise KnowledgeError(f"{path.name}: not valid YAML{where} ({error.__class__.__name__})") from None
     items = doc.get("facts") if isinstance(doc, dict) else None
     if not isinstance(items, list):
         raise KnowledgeError(f"{path.name}: expected a mapping with a 'facts' list")
@@ -155,7 +159,7 @@ class KnowledgeBase:
         self.passages = PassageIndex(passages, self.analyzer)
         self.facts = facts
         self.fact_index = BM25([self.analyzer.document_terms(
-            " ".join(f.ask) + " " + f.keywords + " " + f.quote + " " + f.answer["da"]) for f in facts])
+            " ".join(f.ask) + " " + f.keywords + " " + f.quote + " " + f.answer["da"] + " " + f.title) for f in facts])
 
     @classmethod
     def load(cls, knowledge_dir: Path) -> KnowledgeBase:
@@ -177,10 +181,11 @@ class KnowledgeBase:
             return None  # gibberish or chit-chat: leave it to the fallback
         needs = asks_for(question)
         names = self.proper_names(question)
-        answer = self._answer(query, needs, lang, names)
+        yes_no = bool(_YES_NO.match(question))
+        answer = self._answer(query, needs, lang, names, yes_no)
         if answer is None and context and (_FOLLOWUP.match(question) or len(words) <= 7):
             extra = [Term((t,)) for t in context if t not in {a for q in query for a in q.alts}]
-            answer = self._answer(query + extra, needs, lang, names, boost_query=query)
+            answer = self._answer(query + extra, needs, lang, names, yes_no, boost_query=query)
         if answer is not None:
             return answer
         if not questionlike and not known:
@@ -198,26 +203,47 @@ class KnowledgeBase:
             out.append(Term(stems[:1], stems[1:]))
         return out
 
-    def _mentions(self, index: int, names: list[Term]) -> bool:
-        tf = self.passages.bm25.tf[index]
+    def _has_rarest(self, query: list[Term], text: str) -> bool:
+        known = [t for t in query if not t.english or any(a in self.passages.bm25.idf for a in t.alts)]
+        if not known:
+            return True
+        rarest = max(known, key=self.passages.bm25.weight_of)
+        terms = set(self.analyzer.document_terms(text))
+        return any(a in terms for a in rarest.alts) or bool(rarest.parts and all(p in terms for p in rarest.parts))
+
+    def _mentions(self, index: int, names: list[Term], index_of: BM25 | None = None) -> bool:
+        tf = (index_of or self.passages.bm25).tf[index]
         return all(any(a in tf or a + "s" in tf for a in n.alts) or (n.parts and all(p in tf for p in n.parts))
                    for n in names)
 
-    def _answer(self, query: list[Term], needs: list[str], lang: str, names: list[Term],
+    def _answer(self, query: list[Term], needs: list[str], lang: str, names: list[Term], yes_no: bool = False,
                 boost_query: list[Term] | None = None) -> Answer | None:
         stems = tuple(a for t in query for a in t.alts)
-        fact_hits = self.fact_index.search(query, 3)
-        if fact_hits and fact_hits[0].coverage >= self.FACT_MIN:
+        fact_hits = [h for h in self.fact_index.search(query, 4)
+                     if h.coverage >= self.FACT_MIN and self._mentions(h.index, names, self.fact_index)
+                     and all(satisfies(self.facts[h.index].answer["da"] + " " + self.facts[h.index].quote, n)
+                             for n in needs)]
+        passage_hits = self.passages.search(query, 5)
+        if fact_hits and passage_hits and passage_hits[0].coverage >= fact_hits[0].coverage + 0.25:
+            fact_hits = []  # a passage says it word for word where the best fact only half fits
+        if fact_hits:
             best = fact_hits[0]
             fact = self.facts[best.index]
-            if all(satisfies(fact.answer["da"] + " " + fact.quote, n) for n in needs):
-                margin = best.score - (fact_hits[1].score if len(fact_hits) > 1 else 0.0)
-                score = 0.6 + 0.2 * min(1.0, best.coverage) + (0.05 if margin > 2 else 0.0)
-                return Answer("fact", round(score, 3), lang, fact=fact, terms=stems)
-        for hit in self.passages.search(query, 5):
+            score = 0.62 + 0.3 * min(1.0, best.coverage)
+            if yes_no and best.coverage >= 0.9:
+                score = 0.96  # a yes/no question about a rule, matched word for word by a curated fact
+            others = [self.facts[h.index] for h in fact_hits[1:3]
+                      if h.score >= 0.8 * best.score and h.coverage >= best.coverage - 0.1
+                      and self.facts[h.index].section != fact.section]
+            if others:  # the question fits facts of different documents: give each with its source
+                return Answer("facts", round(score, 3), lang, fact=fact, others=tuple(others), terms=stems)
+            return Answer("fact", round(score, 3), lang, fact=fact, terms=stems)
+        for hit in passage_hits:
             if hit.coverage < self.PASSAGE_MIN or not self._mentions(hit.index, names):
                 continue
             quote = self.passages.quote(hit.index, query)
+            if not self._has_rarest(query, quote.text):
+                continue  # the question's most specific word is not in what we would quote
             if boost_query is not None and quote.coverage < 0.3:
                 continue
             if quote.coverage < self.QUOTE_MIN:
@@ -232,7 +258,9 @@ class KnowledgeBase:
         nearest = None
         for hit in self.passages.search(query, 5):
             if hit.coverage >= 0.4 and self._mentions(hit.index, names):
-                nearest = self.passages.quote(hit.index, query)
+                quote = self.passages.quote(hit.index, query)
+                if self._has_rarest(query, quote.text):
+                    nearest = quote
                 break
         missing = next((n for n in needs if nearest is None or not satisfies(nearest.text, n)), "")
         return Answer("refusal", 0.31, lang, nearest=nearest, missing=missing)

@@ -24,6 +24,7 @@ hvilke hvilken hvilket hvis hvor hvordan hvornår hvorfor i ikke ind jeg jer jo 
 men mig min mine mit mod må ned noget nogle nu når og også om op os over på sig sin sine sit skal skulle som sådan
 til ud under var vi vil ville vores være været så kommer får giver gør gøre hvorvidt ja nej tak hej fx f.eks mv
 kunne bør mon jf heraf samt både såvel ifølge mht ift osv fremgår står siger sagt dokumenterne dokumentet
+stå lang længe egentlig præcis gerne godt hele nogen noget
 """.split())
 STOP_EN = frozenset("""
 a about above after again all am an and any are as at be been being both but by can could did do does doing down
@@ -31,7 +32,7 @@ during each few for from further had has have having he her here hers him his ho
 just me more most my no nor not now of off on once only or other our out over own same she should so some such than
 that the their theirs them then there these they this those through to too under until up very was we were what when
 where which while who whom why will with would you your yours tell please know documents document say says said
-many much does anything there's what's who's it's kkr's
+many much does anything there's what's who's it's kkr's go get make need want use like still also
 """.split())
 
 # English (and a few Danish spelling variants) -> Danish terms of the bundle. Values are space-separated.
@@ -110,8 +111,47 @@ EN_DA: dict[str, str] = {
     "oysters": "østers", "mussels": "muslinger", "seaweed": "tang", "gardens": "haver", "garden": "have",
     "spawning": "gydegrus", "gravel": "gydegrus", "barriers": "spærringer", "obstructions": "spærringer",
     "lowland": "lavbund", "peat": "tørv", "secretary": "sekretariat", "office": "sekretariat", "staff": "personale",
+    "harassed": "chikane krænket grænseoverskridende", "harassment": "chikane grænseoverskridende",
+    "sexually": "seksuel seksuelt", "sexual": "seksuel seksuelt",
+    "threats": "trusler", "threat": "trusler", "violence": "vold", "offensive": "krænkende",
+    "pay": "betale finansiering omkostninger", "pays": "betale finansiering omkostninger",
+    "paid": "betale finansiering", "cost": "koste omkostninger", "costs": "omkostninger", "big": "stor",
+    "large": "stor", "size": "størrelse", "writes": "udarbejder", "write": "udarbejde", "written": "skriftligt",
+    "school": "skole", "schools": "skole", "weather": "vejr", "tomorrow": "morgen", "ticket": "billet",
+    "founded": "etableret", "established": "etableret", "created": "etableret", "set": "etableret",
+    "framework": "rammeaftale ramme", "discuss": "drøfte", "hold": "holde", "attend": "deltage",
+    "participate": "deltage", "recruit": "rekruttering", "recruitment": "rekruttering", "appoints": "udpeger",
+    "appoint": "udpege", "appointed": "udpeget", "chairs": "formand", "leads": "formand leder",
+    "purpose": "formål", "aim": "formål", "why": "formål", "focus": "fokus", "areas": "områder",
     "employees": "medarbejdere", "phone": "telefon", "telephone": "telefon", "number": "nummer",
     "email": "mail", "e-mail": "mail", "address": "adresse", "cooperation": "samarbejde", "collaboration": "samarbejde",
+}
+
+# Multi-word English terms first, so "passenger council" becomes one Danish compound, not two loose words.
+EN_PHRASES: dict[str, str] = {
+    "business houses": "erhvervshuse", "business house": "erhvervshus", "business hubs": "erhvervshuse",
+    "business hub": "erhvervshus", "passenger councils": "passagerråd", "passenger council": "passagerråd",
+    "covenant of mayors": "borgmesterpagt", "social media": "sociale medier", "follow-up groups": "følgegrupper",
+    "follow-up group": "følgegruppe", "result contract": "resultatkontrakt", "results contract": "resultatkontrakt",
+    "performance contract": "resultatkontrakt", "framework agreement": "rammeaftale",
+    "free municipality": "frikommune", "free-municipality": "frikommune", "climate ambition": "klimaambition",
+    "knowledge package": "videnspakke", "data controller": "dataansvarlig", "municipal council": "kommunalbestyrelse",
+    "local council": "kommunalbestyrelse", "city council": "byråd", "working environment act": "arbejdsmiljøloven",
+    "green transition": "grøn omstilling", "circular economy": "cirkulær økonomi", "study places": "studiepladser",
+    "north jutland": "nordjylland", "northern jutland": "nordjylland", "limfjord council": "limfjordsrådet",
+    "covid-19": "covid", "objective financing": "objektiv finansiering", "basic grant": "basisbevilling",
+    "meeting rooms": "mødelokaler", "notice period": "opsigelse varsel", "early warning": "early warning",
+    "stone reefs": "stenrev", "fjord gardens": "fjordhaver", "cycle paths": "cykelstier", "bike paths": "cykelstier",
+    "rehabilitation teams": "rehabiliteringsteams", "contact courses": "kontaktforløb", "phone number": "telefon",
+    "e-mail address": "mail", "email address": "mail", "run out": "udløber", "paid for": "betale",
+    "interest groups": "interesseorganisationer", "district council": "kommunalbestyrelse",
+}
+# Danish spelling variants and abbreviations the bundle writes differently.
+DA_SYNONYMS: dict[str, str] = {
+    "kilometer": "km", "kilometre": "km", "hektar": "ha", "procent": "pct", "millioner": "mio", "million": "mio",
+    "milliarder": "mia", "milliard": "mia", "kroner": "kr", "oprettet": "etableret", "oprettede": "etableret",
+    "telefonnummer": "telefon", "tlf": "telefon", "email": "mail", "e-mail": "mail", "mailadresse": "mail",
+    "udløber": "udløb", "penge": "kr", "pengene": "kr", "beløb": "kr", "beløbet": "kr", "formanden": "formand", "forpersonen": "forperson",
 }
 
 QUESTION_WORDS = frozenset(
@@ -151,9 +191,19 @@ class Analyzer:
     def terms(self, text: str, english: bool = False) -> list[Term]:
         """One entry per content word of a query: its alternative stems and its compound parts."""
         out: list[Term] = []
+        if english:
+            folded = fold(text)
+            for phrase, danish in EN_PHRASES.items():
+                if phrase in folded:
+                    folded = re.sub(rf"\b{re.escape(phrase)}\b", " " + danish + " ", folded)
+            text = folded
         for token in tokens(text):
             if token[0].isdigit():
                 out.append(Term((_digits(token),)))
+                continue
+            synonym = DA_SYNONYMS.get(token)
+            if synonym is not None:
+                out.append(Term(tuple(dict.fromkeys([self.expand(synonym)[0], self.expand(token)[0]]))))
                 continue
             if english and token in STOP_EN:
                 continue
@@ -253,10 +303,12 @@ class BM25:
         return self.idf.get(term, self.max_idf)
 
     def weight_of(self, term: Term) -> float:
+        """A query word's weight in the coverage: its idf, but at least a third of the rarest word's, so a
+        word common in this index (erhvervshus among the facts) still has to be matched."""
         known = [self.idf[t] for t in (*term.alts, *term.parts) if t in self.idf]
         if known:
-            return max(known)
-        return 1.0 if term.english else self.max_idf  # unknown Danish words mark a question off the map
+            return max(max(known), self.max_idf / 3)
+        return 2.0 if term.english else self.max_idf  # unknown Danish words mark a question off the map
 
     def search(self, query: list[Term], limit: int = 10) -> list[Hit]:
         if not query:
