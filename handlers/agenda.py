@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,7 +49,7 @@ def fmt_date(value: date | datetime | str | None) -> str:
 
 def fmt_local(council: Council, value: datetime) -> str:
     if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(council.timezone)).strftime("%d.%m.%Y %H:%M")
 
 
@@ -255,6 +255,7 @@ def item_card(turn: Turn, council: Council, svc: AgendaService, item: AgendaItem
 def _item_actions(turn: Turn, council: Council, svc: AgendaService, item: AgendaItem,
                   rel: frozenset[str]) -> list[dict]:
     allowed = svc.allowed(item, rel)
+    n = item.id  # input ids carry the item id: a list card may hold forms for several items
     base = {"intent": "AgendaAction", "item": item.id, "version": item.version}
     out: list[dict] = []
     upcoming = [(m.key, fmt_date(m.starts)) for m in svc.upcoming(council)]
@@ -265,29 +266,29 @@ def _item_actions(turn: Turn, council: Council, svc: AgendaService, item: Agenda
             out.append(cards.submit(turn.t(R, "button_edit"), {**base, "action": "edit_form"}))
         elif action == "accept":
             out.append(_show(turn.t(R, b), [
-                _choices(turn, "meeting_accept", "meeting", upcoming, item.meeting_key or ""),
-                {"type": "Input.Number", "id": "position", "label": turn.t(R, "field_position"), "min": 1,
+                _choices(turn, f"meeting_accept_{n}", "meeting", upcoming, item.meeting_key or ""),
+                {"type": "Input.Number", "id": f"position_{n}", "label": turn.t(R, "field_position"), "min": 1,
                  "max": 99, "isRequired": True,
                  "errorMessage": turn.t("AgendaErrors", "position_required")}], turn.t(R, b), data))
         elif action in ("decline", "request_changes"):
-            out.append(_show(turn.t(R, b), [_input_text(turn, f"reason_{action}", "reason", required=True,
+            out.append(_show(turn.t(R, b), [_input_text(turn, f"reason_{action}_{n}", "reason", required=True,
                                                         multiline=True)], turn.t(R, b), data))
         elif action == "defer":
             later = [(k, t) for k, t in upcoming if k != item.meeting_key]
-            out.append(_show(turn.t(R, b), [_choices(turn, "meeting_defer", "meeting", later, required=False),
-                                            _input_text(turn, "reason_defer", "reason", multiline=True)],
+            out.append(_show(turn.t(R, b), [_choices(turn, f"meeting_defer_{n}", "meeting", later, required=False),
+                                            _input_text(turn, f"reason_defer_{n}", "reason", multiline=True)],
                              turn.t(R, b), data))
         elif action == "comment":
-            out.append(_show(turn.t(R, b), [_input_text(turn, "text", "text", required=True, multiline=True)],
+            out.append(_show(turn.t(R, b), [_input_text(turn, f"text_{n}", "text", required=True, multiline=True)],
                              turn.t(R, "button_send"), data))
         elif action == "record_outcome":
             out.append(_show(turn.t(R, b), [
-                _input_text(turn, "outcome", "outcome", required=True, multiline=True, max_length=4000),
-                {"type": "Input.Toggle", "id": "request_feedback", "label": turn.t(R, "field_request_feedback"),
+                _input_text(turn, f"outcome_{n}", "outcome", required=True, multiline=True, max_length=4000),
+                {"type": "Input.Toggle", "id": f"request_feedback_{n}", "label": turn.t(R, "field_request_feedback"),
                  "title": turn.t(R, "field_request_feedback"), "value": "true", "valueOn": "true",
                  "valueOff": "false"}], turn.t(R, b), data))
         elif action == "give_feedback":
-            out.append(_show(turn.t(R, b), [_input_text(turn, "feedback", "feedback", required=True,
+            out.append(_show(turn.t(R, b), [_input_text(turn, f"feedback_{n}", "feedback", required=True,
                                                         multiline=True, max_length=4000)],
                              turn.t(R, "button_send"), data))
         else:  # submit, withdraw, request_feedback, close: one click
@@ -409,9 +410,12 @@ async def action(turn: Turn, match: Match) -> None:
             check(item.state, "edit", rel)
         turn.reply(card=submit_card(turn, council, svc, item))
         return
+    def field(*names: str) -> str:
+        return _value(turn, *(f"{n}_{item_id}" for n in names), *names)
+
     if name == "record_outcome":
-        item = await svc.record_outcome(item_id, who, _value(turn, "outcome"), expected_version=version,
-                                        request_feedback=_value(turn, "request_feedback") != "false")
+        item = await svc.record_outcome(item_id, who, field("outcome"), expected_version=version,
+                                        request_feedback=field("request_feedback") != "false")
         council = await svc.council(item.council_id)
         asked = item.state == "awaiting_feedback"
         meeting = council.meeting(item.meeting_key or "")
@@ -420,16 +424,15 @@ async def action(turn: Turn, match: Match) -> None:
         return
     params: dict[str, Any] = {}
     if name in ("decline", "request_changes", "defer"):
-        params["reason"] = _value(turn, f"reason_{name}", "reason")
+        params["reason"] = field(f"reason_{name}", "reason")
     if name == "accept":
-        params.update(meeting_key=_value(turn, "meeting_accept", "meeting") or None,
-                      position=_value(turn, "position"))
+        params.update(meeting_key=field("meeting_accept", "meeting") or None, position=field("position"))
     if name == "defer":
-        params["meeting_key"] = _value(turn, "meeting_defer") or None
+        params["meeting_key"] = field("meeting_defer") or None
     if name == "comment":
-        params["text"] = _value(turn, "text")
+        params["text"] = field("text")
     if name == "give_feedback":
-        params["feedback"] = _value(turn, "feedback")
+        params["feedback"] = field("feedback")
     try:
         item = await svc.act(item_id, name, who, expected_version=version, **params)
     except AgendaError as err:

@@ -1,7 +1,7 @@
 """Shared pieces for the agenda tests: the council's people, a settable clock, a service and a Turn."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.render import Renderer
@@ -35,11 +35,11 @@ class Clock:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
-def make_service(db, at: datetime = utc(2027, 3, 20, 12)) -> tuple[AgendaService, Clock]:
-    clock = Clock(at)
+def make_service(db, at: datetime | None = None) -> tuple[AgendaService, Clock]:
+    clock = Clock(at or utc(2027, 3, 20, 12))
     return AgendaService(db, load_councils(KNOWLEDGE / "councils"), clock=clock,
                          public_base_url="https://bot.example"), clock
 

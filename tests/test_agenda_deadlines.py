@@ -3,7 +3,7 @@ the comment window, per-meeting changes by the secretariat, and council files va
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,19 @@ from services.agenda import AgendaError, CouncilConfigError, Member, load_counci
 from services.agenda import deadlines as dl
 from services.agenda.config import load_council
 from services.tasks import Task
-from tests.agenda_support import (CHAIR, KKR, KNOWLEDGE, OUTSIDER, REGION, SEC, fields, insert_item, make_service,
-                                  turn_for, utc)
+from tests.agenda_support import (
+    CHAIR,
+    KKR,
+    KNOWLEDGE,
+    OUTSIDER,
+    REGION,
+    SEC,
+    fields,
+    insert_item,
+    make_service,
+    turn_for,
+    utc,
+)
 
 COUNCIL = load_councils(KNOWLEDGE / "councils")["nordjylland"]
 
@@ -154,4 +165,4 @@ def test_the_shipped_council_files_load():
     assert councils["nordjylland"].name == "Passagerråd Nordjylland"
     assert {m.role for m in councils["nordjylland"].members} == {"secretariat", "chairperson", "member"}
     assert datetime(2027, 1, 20, 16, 0) == councils["nordjylland"].meetings[0].starts
-    assert timezone.utc  # the council's meetings are local wall-clock times, converted with zoneinfo
+    assert UTC  # the council's meetings are local wall-clock times, converted with zoneinfo

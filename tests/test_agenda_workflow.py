@@ -12,8 +12,19 @@ from handlers.agenda import error_text, label
 from services.agenda import ACTIONS, STATES, AgendaError, AgendaService
 from services.agenda.models import AgendaItem, AgendaTransition
 from services.tasks import Task
-from tests.agenda_support import (CHAIR, KKR, NT, PEOPLE, REGION, SEC, fields, insert_item, make_service, turn_for,
-                                  utc)
+from tests.agenda_support import (
+    CHAIR,
+    KKR,
+    NT,
+    PEOPLE,
+    REGION,
+    SEC,
+    fields,
+    insert_item,
+    make_service,
+    turn_for,
+    utc,
+)
 
 R = frozenset({"secretariat", "chairperson"})
 S = frozenset({"submitter"})

@@ -7,7 +7,7 @@ never as multiples of 24 hours, so a daylight-saving change inside a window move
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.agenda.config import DEADLINES, Council, Meeting
@@ -28,12 +28,12 @@ class Deadlines:
         day = self.dates[name]
         if name not in OPENINGS:
             day = day + timedelta(days=1)
-        return datetime.combine(day, time(0), tzinfo=ZoneInfo(self.tz)).astimezone(timezone.utc)
+        return datetime.combine(day, time(0), tzinfo=ZoneInfo(self.tz)).astimezone(UTC)
 
     def reminder(self, name: str, days_before: int, hour: int = 9) -> datetime:
         """09:00 local time ``days_before`` calendar days before the deadline's day, in UTC."""
         day = self.dates[name] - timedelta(days=days_before)
-        return datetime.combine(day, time(hour), tzinfo=ZoneInfo(self.tz)).astimezone(timezone.utc)
+        return datetime.combine(day, time(hour), tzinfo=ZoneInfo(self.tz)).astimezone(UTC)
 
     def is_late(self, now: datetime) -> bool:
         return now >= self.instant("submission")
@@ -43,7 +43,7 @@ class Deadlines:
 
 
 def meeting_start_utc(council: Council, meeting: Meeting) -> datetime:
-    return meeting.starts.replace(tzinfo=ZoneInfo(council.timezone)).astimezone(timezone.utc)
+    return meeting.starts.replace(tzinfo=ZoneInfo(council.timezone)).astimezone(UTC)
 
 
 def compute(council: Council, meeting: Meeting, overrides: dict[str, date] | None = None) -> Deadlines:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -44,7 +44,7 @@ class ItemFields:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _text(value: Any, field: str, required: bool = True) -> str:
@@ -77,7 +77,7 @@ class AgendaService:
             raise AgendaError("stale", item="", state="") from exc
 
     def now(self) -> datetime:
-        return _utc(self.clock()) if self.clock else datetime.now(timezone.utc)
+        return _utc(self.clock()) if self.clock else datetime.now(UTC)
 
     # ---- councils, members, meetings -------------------------------------------------------------------
     async def council(self, council_id: str, session: AsyncSession | None = None) -> Council:
