@@ -200,7 +200,7 @@ def read_slots(question: str) -> Slots:
         rank=rank, total=has(text, TOTAL), check=has(text, CHECK),
         compare=len(municipalities) >= 2 or has(text, ("sammenlign", "compare", "versus", " vs")),
         which=has(text, WHICH), increase=has(text, INCREASE), decrease=has(text, DECREASE),
-        regnskab=has(text, REGNSKAB), income=has(text, INCOME), expense=has(text, EXPENSE),
+        regnskab=has(text, REGNSKAB) or re.search(r"\bdid\b.*\bspend", text) is not None, income=has(text, INCOME), expense=has(text, EXPENSE) or "udgift" in text,
         result=has(text, RESULT), budget=has(text, BUDGET_WORDS) or bool(own),
         other_budget=_original_word(question, _other_budget(text, own)), category=has(text, CATEGORY_WORDS),
         follow_up=follow_up, count=has(text, COUNT),
@@ -329,7 +329,9 @@ class BudgetBook:
         for table in self.tables:
             score = weight(slots.text, table.keywords)
             rows = max((weight(slots.text, r.keywords) for r in table.rows), default=0.0)
-            if score or table.kind in ("lines", "targets", "series"):
+            if table.kind == "lines":
+                score += rows * (0.9 if score else 0.8)
+            elif score or table.kind in ("targets", "series"):
                 score += rows * (0.9 if score else 0.5)
             scores[table.id] = score
         for table in self.tables:
@@ -352,10 +354,25 @@ class BudgetBook:
         return max(scores.values(), default=0) >= 2.5 and not slots.follow_up or max(scores.values(), default=0) >= 4
 
     def _fresh(self, slots: Slots, scores: dict[str, float], lang: str) -> Answer | None:
-        if not slots.wants_figure:
-            return None  # a person, a place or a definition: the passages answer those
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         best_id, best = ranked[0]
+        named_line = self._named_line(best_id, slots)
+        if not (slots.wants_figure or named_line):
+            return None  # a person, a place or a definition: the passages answer those
+        if best >= 1.3 and self.tables.get(best_id).kind == "lines" and not weight(slots.text, self.tables.get(best_id).keywords):
+            # Only a budget line is named, no table: answer when the line is specific to one table, or offer
+            # the tables when the question is clearly about money; with less confidence than a named table.
+            money = slots.money or slots.budget or slots.expense or slots.regnskab
+            tied = [tid for tid, sc in ranked if sc >= best - 0.01 and self.tables.get(tid).kind == "lines"]
+            if len(tied) > 1:
+                answer = self._candidates_rows(slots, lang, [self.tables.get(t) for t in tied]) if money else None
+            elif money or self._specific_line(best_id, slots):
+                answer = self._lines(self.tables.get(best_id), slots, lang)
+            else:
+                answer = None
+            if answer is not None:
+                answer.score = min(answer.score, 0.8 if len(tied) == 1 else 0.7)
+            return answer
         # Another business house or a municipality outside North Jutland: the documents don't have it.
         if slots.foreign and (best >= 1.5 or slots.money or slots.children):
             return self._not_covered_foreign(slots, lang, best_id if best >= 1.5 else None)
@@ -379,6 +396,32 @@ class BudgetBook:
         if table.kind == "categories":
             return self._category(table, slots, lang) if slots.category else None
         return None
+
+    def _named_line(self, table_id: str, slots: Slots) -> bool:
+        """The question names a table and one of its budget lines ("afskrivningerne i Børnehus Nord")."""
+        table = self.tables.get(table_id)
+        return (table.kind == "lines" and weight(slots.text, table.keywords) > 0
+                and self._pick_row(table, slots) is not None)
+
+    def _specific_line(self, table_id: str, slots: Slots) -> bool:
+        """A long budget-line word that only this table has ("takstfinansieringen", "hjemmeside")."""
+        others = {k for t in self.tables if t.id != table_id for r in t.rows for k in r.keywords}
+        table = self.tables.get(table_id)
+        return any(len(k) >= 8 and k not in others and hit(slots.text, k) for r in table.rows for k in r.keywords)
+
+    def _candidates_rows(self, slots: Slots, lang: str, tables: list[Table]) -> Answer | None:
+        """The same budget line in several tables ("hvad er lønudgiften?"): give each with its source."""
+        items = []
+        for table in tables:
+            answer = self._lines(table, slots, lang)
+            if answer is None or answer.key != "line_value":
+                continue
+            items.append({"cell": answer.vars["cells"][0], "row_label": answer.vars["row_label"],
+                          **self._source(table, lang, answer.vars["lines"]), "table": table.id})
+        if not items:
+            return None
+        return Answer("candidates_rows", SCORE_CANDIDATES, {"items": items},
+                      suggestions=[f"{it['row_label']} – {it['name']}" for it in items])
 
     def _no_table(self, slots: Slots, lang: str) -> Answer | None:
         """No table named: a municipality with money words, a generic budget question, or nothing for us."""
@@ -487,7 +530,7 @@ class BudgetBook:
         items = [r for r in table.items() if column.key in r.values]
         computed = sum(r.values[column.key] for r in items)
         return Answer("municipal_total", SCORE_CLEAR,
-                      {"cell": cell, "computed_sum": computed, "count": len(items),
+                      {"cell": cell, "computed_sum": computed, "count": len(items), "is_change": bool(column.change_of),
                        "check": slots.check, **self._source(table, lang, cell.lines)},
                       {"table": table.id, "column": column.key, "municipality": None, "kind": "municipal"})
 
@@ -575,7 +618,7 @@ class BudgetBook:
         value_cols.sort(key=lambda c: (-(c.year or 0), order.get(c.period or "", 2), c.measure != "expenses"))
         return value_cols, missing
 
-    def _lines(self, table: Table, slots: Slots, lang: str, row: Row | None = None) -> Answer:
+    def _lines(self, table: Table, slots: Slots, lang: str, row: Row | None = None) -> Answer | None:
         row = row or self._pick_row(table, slots)
         if row is None:
             if not (slots.total or slots.budget or slots.money or slots.regnskab or slots.income or slots.expense
