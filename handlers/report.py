@@ -20,9 +20,9 @@ from services.reports.service import (
     WHERE,
     Draft,
     FollowUpRefused,
+    Reporter,
     ReportInputError,
     ReportNotFound,
-    Reporter,
     clean_text,
 )
 

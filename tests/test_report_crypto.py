@@ -2,20 +2,28 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
-from services.reports import ArgonParams, CodeHasher, Draft, MasterKeys, ReportCryptoError, ReportService, load_policies
+from services.reports import (
+    ArgonParams,
+    CodeHasher,
+    Draft,
+    MasterKeys,
+    ReportCryptoError,
+    ReportService,
+    load_policies,
+)
 from services.reports.crypto import new_data_key, new_master_key, open_sealed, seal
 from services.reports.draft import DraftVault
 from services.reports.models import ReportCase, ReportMessage
 from services.reports.policy import PolicyError, parse_policy
 from tests.conftest import ROOT
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 POLICIES = load_policies(ROOT / "knowledge" / "policies")
 MAYOR = POLICIES.get("Hjørring").recipients[0].aad_id
 

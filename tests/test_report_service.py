@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -14,21 +14,21 @@ from services.reports import (
     Draft,
     FollowUpRefused,
     MasterKeys,
+    Reporter,
     ReportInputError,
     ReportNotFound,
-    Reporter,
     ReportService,
+    audit,
     load_policies,
 )
-from services.reports import audit
 from services.reports.crypto import new_master_key
-from services.reports.policy import Policies, Recipient
 from services.reports.models import ReportCase, ReportIdentity, ReportMessage
+from services.reports.policy import Policies, Recipient
 from services.reports.service import MAX_FAILED, RETENTION_KIND
 from services.tasks import Task
 from tests.conftest import ROOT
 
-NOW = datetime(2026, 3, 2, 10, 17, 33, tzinfo=timezone.utc)  # a frozen clock: every call gets it passed in
+NOW = datetime(2026, 3, 2, 10, 17, 33, tzinfo=UTC)  # a frozen clock: every call gets it passed in
 POLICIES = load_policies(ROOT / "knowledge" / "policies")
 HJ = POLICIES.get("Hjørring")
 MAYOR, DIRECTOR, GROUP_CHAIR = (r.aad_id for r in HJ.recipients)
@@ -292,8 +292,8 @@ async def test_retention_deletes_closed_cases_with_a_warning_and_keeps_the_audit
     assert {t.run_at.replace(tzinfo=None) for t in warning} == {datetime.combine(delete_on - timedelta(days=14), datetime.min.time()).replace(hour=7)}
     assert len(warning) == 2
 
-    assert await svc.run_retention(datetime.combine(delete_on - timedelta(days=1), datetime.min.time(), timezone.utc)) == 0
-    assert await svc.run_retention(datetime.combine(delete_on, datetime.min.time(), timezone.utc)) == 1
+    assert await svc.run_retention(datetime.combine(delete_on - timedelta(days=1), datetime.min.time(), UTC)) == 0
+    assert await svc.run_retention(datetime.combine(delete_on, datetime.min.time(), UTC)) == 1
     async with db.sessions() as s:
         assert await s.get(ReportCase, gone.ref) is None and await s.get(ReportIdentity, gone.ref) is None
         assert (await s.execute(select(ReportMessage).where(ReportMessage.ref == gone.ref))).first() is None

@@ -5,9 +5,9 @@ from services.reports.policy import Policies, PolicyError, load_policies
 from services.reports.service import (
     Draft,
     FollowUpRefused,
+    Reporter,
     ReportInputError,
     ReportNotFound,
-    Reporter,
     ReportService,
 )
 

@@ -14,7 +14,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.db import Database
 from services.reports import audit
 from services.reports.codes import CodeHasher, new_code, new_ref
-from services.reports.draft import DraftVault
 from services.reports.crypto import MasterKeys, new_data_key, open_sealed, seal
+from services.reports.draft import DraftVault
 from services.reports.models import ReportAudit, ReportCase, ReportIdentity, ReportMessage
 from services.reports.policy import Policies, Policy
 from services.tasks import Task, cancel, enqueue
@@ -35,7 +35,7 @@ MAX_FAILED = 5  # wrong codes before a lock
 LOCK = timedelta(hours=1)
 ACK_DAYS, ACK_REMIND_BEFORE = 7, 2
 FEEDBACK_MONTHS, FEEDBACK_REMIND_BEFORE = 3, 14
-NOTICE_HOUR = time(7, 0, tzinfo=timezone.utc)  # reminders arrive in the morning (08/09 Danish time)
+NOTICE_HOUR = time(7, 0, tzinfo=UTC)  # reminders arrive in the morning (08/09 Danish time)
 TRANSITIONS = {
     "received": ("acknowledged", "closed"),
     "acknowledged": ("in_progress", "police", "feedback_given", "closed"),
@@ -246,7 +246,7 @@ class ReportService:
             "recipient": {"aad_id": person["aad_id"], "email": person.get("email", ""), "name": person["name"]},
             "template": ["ReportNotices", key], "vars": variables, "lang": "da", "card": None,
         }, subject=subject, run_at=run_at, idempotency_key=f"{subject}:{key}:{person['aad_id']}:{secrets.token_hex(6)}")
-        task.created_at = datetime.combine(today, time(0, tzinfo=timezone.utc))
+        task.created_at = datetime.combine(today, time(0, tzinfo=UTC))
         return task
 
     async def _verify_code(self, ref: str | None, code: str, now: datetime) -> str:
@@ -395,7 +395,7 @@ class ReportService:
                          municipality=case.municipality, ref=case.ref, delete_on=case.delete_on.isoformat())
         task = enqueue(session, RETENTION_KIND, {"ref": case.ref}, subject=f"report:{case.ref}:retention",
                        run_at=at_morning(case.delete_on), idempotency_key=f"report:{case.ref}:delete:{secrets.token_hex(6)}")
-        task.created_at = datetime.combine(today, time(0, tzinfo=timezone.utc))
+        task.created_at = datetime.combine(today, time(0, tzinfo=UTC))
 
     async def grant(self, aad_id: str, ref: str | None, new_aad_id: str, now: datetime) -> dict:
         """Give a recipient added to the policy after submission access to this report (audited)."""
@@ -448,7 +448,7 @@ class ReportService:
                 if keys.key_id(case.wrapped_key) != keys.active:
                     case.wrapped_key = keys.wrap(case.ref, keys.unwrap(case.ref, case.wrapped_key))
                     count += 1
-            await audit.append(session, datetime.now(timezone.utc).date(), "system", "rewrapped", None,
+            await audit.append(session, datetime.now(UTC).date(), "system", "rewrapped", None,
                                f"active={keys.active} count={count}")
         self.keys = keys
         return count
@@ -497,7 +497,7 @@ def _later(now: datetime) -> datetime:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _ceil_hour(moment: datetime) -> datetime:
