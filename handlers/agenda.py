@@ -299,7 +299,7 @@ def _item_actions(turn: Turn, council: Council, svc: AgendaService, item: Agenda
 def _item_line(turn: Turn, council: Council, item: AgendaItem) -> dict:
     """One list entry; tapping it opens the item (as if the user wrote 'punkt N')."""
     line = turn.t(R, "mine_line", item=item.id, title=_title(turn, item), state=label(turn, "state", item.state),
-                  meeting=meeting_label(council, item.meeting_key))
+                  meeting=meeting_label(council, item.meeting_key), late=item.late)
     utterance = ("punkt " if turn.lang == "da" else "item ") + str(item.id)
     return {"type": "Container", "items": [cards.text(line)],
             "selectAction": {"type": "Action.Submit", "title": turn.t(R, "button_show", item=item.id),
@@ -451,7 +451,7 @@ async def action(turn: Turn, match: Match) -> None:
 async def review(turn: Turn, match: Match) -> None:
     svc = service(turn)
     council = await svc.home_council(actor(turn).aad_id)
-    _reviewer(turn, council)
+    _reviewer(turn, council, "accept")
     items = await svc.items(council.id, ("submitted", "deferred"))
     if not items:
         turn.say(R, "review_none")
@@ -459,10 +459,10 @@ async def review(turn: Turn, match: Match) -> None:
     turn.reply(card=_list_card(turn, council, turn.t(R, "review_title"), items))
 
 
-def _reviewer(turn: Turn, council: Council) -> Member:
+def _reviewer(turn: Turn, council: Council, action_name: str) -> Member:
     member = council.member(actor(turn).aad_id)
     if member is None or member.role not in ("secretariat", "chairperson"):
-        raise AgendaError("not_your_role", action="publish", state="", allowed=[],
+        raise AgendaError("not_your_role", action=action_name, state="", allowed=[],
                           roles=["secretariat", "chairperson"])
     return member
 
@@ -521,7 +521,7 @@ def _wrap_open(turn: Turn, line: str, item_id: int) -> dict:
 @guarded
 async def publish_start(turn: Turn, match: Match) -> None:
     svc = service(turn)
-    _reviewer(turn, await svc.home_council(actor(turn).aad_id))
+    _reviewer(turn, await svc.home_council(actor(turn).aad_id), "publish")
     await next_agenda(turn, match)
 
 
@@ -543,7 +543,7 @@ async def outcomes(turn: Turn, match: Match) -> None:
     """Items on the agenda of meetings that have taken place, each with a form for its outcome."""
     svc = service(turn)
     council = await svc.home_council(actor(turn).aad_id)
-    _reviewer(turn, council)
+    _reviewer(turn, council, "record_outcome")
     held = {m.key for m in council.meetings} - {m.key for m in svc.upcoming(council)}
     items = [i for i in await svc.items(council.id, ("on_agenda",)) if i.meeting_key in held]
     await _forms(turn, council, items, "outcomes", "record_outcome")

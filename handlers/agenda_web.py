@@ -4,6 +4,7 @@ Stable addresses: /passagerraad/{council}/{meeting} (+ ".md", ".ics"); the index
 Only published agendas exist here; closed-session items are stubs before they reach the templates."""
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ def _context(request: web.Request, agenda: PublicAgenda, lang: str) -> dict[str,
             "published": agenda.published_at.astimezone(agenda.starts.tzinfo).strftime("%d.%m.%Y %H:%M"),
             "changed": agenda.changed_at.astimezone(agenda.starts.tzinfo).strftime("%d.%m.%Y %H:%M"),
             "asks": {k: renderer.render("Agenda", f"ask_{k}", lang) for k in ("information", "discussion", "advice")},
+            "page_url": svc.public_url(agenda.council_id, agenda.meeting_key),
             "ics_url": svc.public_url(agenda.council_id, agenda.meeting_key, ".ics"),
             "md_url": svc.public_url(agenda.council_id, agenda.meeting_key, ".md")}
 
@@ -82,21 +84,24 @@ async def meeting_page(request: web.Request) -> web.Response:
     agenda, suffix = await _load(request)
     lang = _lang(request)
     ctx = _context(request, agenda, lang)
-    etag = f'"{agenda.meeting_key}-{agenda.sequence}-{lang}{suffix}"'
-    headers = {"Cache-Control": CACHE, "ETag": etag}
-    if request.headers.get("If-None-Match") == etag:
-        return web.Response(status=304, headers=headers)
+    headers = {"Cache-Control": CACHE}
     if suffix == ".ics":
         lines = [f"{i.position}. {i.title if not i.closed_session else ctx['t']('closed_stub')}" for i in agenda.items]
         body = to_ical(agenda, ctx["t"]("summary", council=agenda.council_name, date=ctx["date"]),
-                       "\n".join(lines), str(request.url.with_query({}).with_name(agenda.meeting_key)))
-        return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers={
-            **headers, "Content-Disposition": f'attachment; filename="passagerraad-{agenda.meeting_key}.ics"'})
-    if suffix == ".md":
-        text = _MD_ENV.get_template("agenda.md.j2").render(**ctx)
-        return web.Response(text=text, content_type="text/markdown", charset="utf-8", headers=headers)
-    html = _ENV.get_template("agenda.html.j2").render(**ctx)
-    return web.Response(text=html, content_type="text/html", charset="utf-8", headers=headers)
+                       "\n".join(lines), ctx["page_url"])
+        content_type = "text/calendar"
+        headers["Content-Disposition"] = f'attachment; filename="passagerraad-{agenda.meeting_key}.ics"'
+    elif suffix == ".md":
+        body = _MD_ENV.get_template("agenda.md.j2").render(**ctx).encode()
+        content_type = "text/markdown"
+    else:
+        body = _ENV.get_template("agenda.html.j2").render(**ctx).encode()
+        content_type = "text/html"
+    # The ETag follows the content: a new outcome changes the page without changing the invitation.
+    headers["ETag"] = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    if request.headers.get("If-None-Match") == headers["ETag"]:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
 
 
 async def council_index(request: web.Request) -> web.Response:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.web import SERVICES
 from services.tasks import Task
-from tests.agenda_support import CHAIR, DSB, KKR, NT, OUTSIDER, REGION, SEC, Clock, utc
+from tests.agenda_support import CHAIR, DSB, KKR, NT, OUTSIDER, REGION, RENDERER, SEC, Clock, utc
 
 
 def _cards(bot, conversation: str, since: int) -> list[dict]:
@@ -183,6 +183,16 @@ async def test_submitter_secretariat_comment_publish_outcome_feedback(bot):
     assert {"changes_requested", "accepted", "on_agenda", "outcome", "feedback_given"} <= set(notices)
     dsb_notices = await _tasks_for(services, DSB.aad_id)
     assert all("Confidential" not in json.dumps(p) for p in dsb_notices)  # closed items keep titles out of tasks
+    async with services.db.sessions() as session:
+        every = [json.loads(t.payload) for t in (await session.execute(select(Task).where(Task.kind == "notify"))).scalars()]
+    kinds = set()
+    for payload in every:  # every notice renders in both languages with exactly the variables it carries
+        intent, key = payload["template"]
+        kinds.add(key)
+        for lang in ("da", "en"):
+            assert RENDERER.render(intent, key, lang, **payload["vars"]).strip()
+    assert kinds >= {"submitted", "changes_requested", "accepted", "comments_open", "on_agenda", "published",
+                     "outcome", "feedback_requested", "feedback_reminder", "feedback_given"}
     history = await services.agenda.history(open_id)
     assert [h.to_state for h in history] == ["draft", "submitted", "needs_changes", "submitted", "accepted",
                                              "on_agenda", "treated", "awaiting_feedback", "feedback_given"]

@@ -110,3 +110,7 @@ async def test_unchanged_agenda_answers_not_modified(published):
     etag = first.headers["ETag"]
     second = await published.client.get("/passagerraad/nordjylland/2027-04-07", headers={"If-None-Match": etag})
     assert second.status == 304
+    published.clock.at = utc(2027, 4, 8, 9)
+    await published.svc.record_outcome(published.open_id, SEC, "Anbefalet", request_feedback=False)
+    third = await published.client.get("/passagerraad/nordjylland/2027-04-07", headers={"If-None-Match": etag})
+    assert third.status == 200 and "Anbefalet" in await third.text()
