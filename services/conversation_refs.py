@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,9 +88,13 @@ def _fingerprint(fields: dict) -> str:
 class ConversationRefs:
     """Stores and finds proactive conversation references."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, find_cache_seconds: float = 30.0) -> None:
         self.db = db
         self._written: OrderedDict[str, str] = OrderedDict()  # user id -> fingerprint last seen in the db
+        # Workers look the same people up again and again; a found reference is reused briefly.
+        # Misses are never cached: a person who just wrote to the bot must be found at once.
+        self._found: OrderedDict[tuple, tuple[float, StoredRef]] = OrderedDict()
+        self.find_cache_seconds = find_cache_seconds
         self.writes = 0  # how many turns actually wrote (for tests and the curious)
 
     async def remember(self, reference: dict) -> bool:
@@ -119,6 +124,7 @@ class ConversationRefs:
                 await session.rollback()
                 return False
         self._cache(user_id, fp)
+        self._found.clear()
         self.writes += 1
         return True
 
@@ -132,6 +138,18 @@ class ConversationRefs:
         """The newest reference for a person, by AAD object id (preferred) or channel user id."""
         if not aad_id and not user_id:
             return None
+        key = (aad_id, user_id)
+        hit = self._found.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        found = await self._find(aad_id, user_id)
+        if found is not None and self.find_cache_seconds > 0:
+            self._found[key] = (time.monotonic() + self.find_cache_seconds, found)
+            while len(self._found) > CACHE_SIZE:
+                self._found.popitem(last=False)
+        return found
+
+    async def _find(self, aad_id: str | None, user_id: str | None) -> StoredRef | None:
         async with self.db.sessions() as session:
             row = None
             if aad_id:
@@ -152,3 +170,4 @@ class ConversationRefs:
         async with self.db.sessions() as session, session.begin():
             await session.execute(delete(ConversationRefRow).where(ConversationRefRow.user_id == user_id))
         self._written.pop(user_id, None)
+        self._found.clear()

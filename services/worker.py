@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, delete, insert, or_, select, update
 
 from services.db import Database
 from services.tasks import Delivery, Task, as_utc, utcnow
@@ -98,6 +97,7 @@ class _Claimed:
     attempts: int
     max_attempts: int
     token: str
+    state: str = "go"  # go | skipped | deferred
 
 
 def backoff_delay(attempt: int, config: WorkerConfig, rng: random.Random, retry_after: float | None = None) -> float:
@@ -124,6 +124,11 @@ class Worker:
 
     # -- claiming ---------------------------------------------------------------------------------
     async def claim(self, limit: int | None = None) -> list[_Claimed]:
+        """Claim due tasks and, in the same transaction, mark their deliveries as starting.
+
+        Each returned task has ``state``: 'go' (deliver it), 'skipped' (already delivered earlier: it was
+        finished without sending) or 'deferred' (an earlier attempt may still be in flight: put back).
+        """
         now = self.clock()
         token = uuid.uuid4().hex
         t = Task.__table__
@@ -138,13 +143,47 @@ class Worker:
                         claim_token=token)
                 .returning(t.c.id, t.c.kind, t.c.payload, t.c.idempotency_key, t.c.subject, t.c.attempts,
                            t.c.max_attempts))
+        d = Delivery.__table__
         async with self.db.sessions() as session, session.begin():
-            rows = (await session.execute(stmt)).all()
-        return sorted((_Claimed(*row, token=token) for row in rows), key=lambda c: c.id)
+            claimed = sorted((_Claimed(*row, token=token) for row in (await session.execute(stmt)).all()),
+                             key=lambda c: c.id)
+            if not claimed:
+                return []
+            look = select(d.c.idempotency_key, d.c.status, d.c.claim_token, d.c.started_at).where(
+                d.c.idempotency_key.in_([c.idempotency_key for c in claimed]))
+            if not self.db.is_sqlite:
+                look = look.with_for_update()
+            existing = {row[0]: row for row in (await session.execute(look)).all()}
+            fresh = []
+            for c in claimed:
+                row = existing.get(c.idempotency_key)
+                if row is None:
+                    fresh.append({"idempotency_key": c.idempotency_key, "task_id": c.id, "status": "sending",
+                                  "claim_token": token, "started_at": now})
+                elif row.status == "sent":
+                    c.state = "skipped"
+                    await session.execute(update(t).where(t.c.id == c.id).values(
+                        status="done", done_at=now, locked_until=None, last_error=None))
+                    log.info("task %s already delivered; finished without sending again", c.id)
+                elif as_utc(row.started_at) + self.config.send_timeout > now:  # may still be in flight
+                    c.state = "deferred"
+                    await session.execute(update(t).where(t.c.id == c.id).values(
+                        status="pending", run_at=as_utc(row.started_at) + self.config.send_timeout,
+                        attempts=t.c.attempts - 1, locked_until=None, claim_token=None))
+                else:
+                    log.warning("task %s: an earlier attempt stopped mid-send; its outcome is unknown, "
+                                "sending again", c.id)
+                    await session.execute(update(d).where(d.c.idempotency_key == c.idempotency_key).values(
+                        claim_token=token, started_at=now, task_id=c.id))
+            if fresh:
+                await session.execute(insert(d), fresh)
+        return claimed
 
     # -- one task -----------------------------------------------------------------------------------
     async def process(self, c: _Claimed) -> str:
         """Run one claimed task; returns what became of it: done, retry, dead, deferred or skipped."""
+        if c.state != "go":
+            return c.state
         now = self.clock()
         if c.attempts > c.max_attempts:
             await self._finish_failed(c, "the worker stopped during every attempt", dead=True)
@@ -158,9 +197,6 @@ class Worker:
         except ValueError:
             await self._finish_failed(c, "payload is not JSON", dead=True)
             return "dead"
-        state = await self._begin_delivery(c, now)
-        if state != "go":
-            return state
         ctx = TaskContext(c.id, c.kind, payload, c.idempotency_key, c.subject, c.attempts, c.max_attempts, now)
         try:
             result = await handler(ctx)
@@ -177,51 +213,15 @@ class Worker:
         await self._finish_done(c, result or Delivered())
         return "done"
 
-    async def _begin_delivery(self, c: _Claimed, now: datetime) -> str:
-        """Record that an attempt is starting; 'go', or why this attempt must not send."""
-        async with self.db.sessions() as session, session.begin():
-            d = await session.get(Delivery, c.idempotency_key)
-            if d is not None and d.status == "sent":
-                await self._mark_done(session, c, now)
-                log.info("task %s already delivered; finished without sending again", c.id)
-                return "skipped"
-            if d is not None and d.claim_token != c.token:
-                started = as_utc(d.started_at)
-                if started + self.config.send_timeout > now:  # an earlier attempt may still be in flight
-                    await session.execute(
-                        update(Task).where(Task.id == c.id, Task.claim_token == c.token)
-                        .values(status="pending", run_at=started + self.config.send_timeout,
-                                attempts=Task.attempts - 1, locked_until=None, claim_token=None))
-                    return "deferred"
-                log.warning("task %s: an earlier attempt stopped mid-send; its outcome is unknown, sending again",
-                            c.id)
-                d.claim_token, d.started_at, d.task_id = c.token, now, c.id
-            elif d is None:
-                session.add(Delivery(idempotency_key=c.idempotency_key, task_id=c.id, status="sending",
-                                     claim_token=c.token, started_at=now))
-            try:
-                await session.flush()
-            except IntegrityError:  # another worker began the same key this instant
-                await session.rollback()
-                async with self.db.sessions() as s2, s2.begin():
-                    await s2.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token)
-                                     .values(status="pending", run_at=now + self.config.send_timeout,
-                                             attempts=Task.attempts - 1, locked_until=None, claim_token=None))
-                return "deferred"
-        return "go"
-
-    async def _mark_done(self, session, c: _Claimed, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        await session.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token)
-                              .values(status="done", done_at=now, locked_until=None, last_error=None))
-
     async def _finish_done(self, c: _Claimed, result: Delivered) -> None:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
             await session.execute(
                 update(Delivery).where(Delivery.idempotency_key == c.idempotency_key)
-                .values(status="sent", channel=result.channel, remote_id=(result.remote_id or None),
-                        sent_at=now, claim_token=c.token))
-            await self._mark_done(session, c, now)
+                .values(status="sent", channel=result.channel, remote_id=(result.remote_id or None)[:200]
+                        if result.remote_id else None, sent_at=now, claim_token=c.token))
+            await session.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token)
+                                  .values(status="done", done_at=now, locked_until=None, last_error=None))
         self.processed += 1
         log.debug("task %s kind=%s delivered channel=%s", c.id, c.kind, result.channel)
 
@@ -252,6 +252,14 @@ class Worker:
             log.error("task %s kind=%s dead after %s attempt(s): %s", c.id, c.kind, c.attempts, error[:200])
 
     # -- loops --------------------------------------------------------------------------------------
+    async def _settle(self, c: _Claimed) -> None:
+        try:
+            await self.process(c)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database went away mid-task: the lease brings it back
+            log.exception("task %s could not be settled; it will be claimed again", c.id)
+
     async def run_once(self) -> int:
         """Claim one batch and process it; returns how many tasks were claimed."""
         claimed = await self.claim()
@@ -261,12 +269,7 @@ class Worker:
 
         async def one(c: _Claimed) -> None:
             async with gate:
-                try:
-                    await self.process(c)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # the database went away mid-task: the lease brings it back
-                    log.exception("task %s could not be settled; it will be claimed again", c.id)
+                await self._settle(c)
 
         await asyncio.gather(*(one(c) for c in claimed))
         return len(claimed)
@@ -286,29 +289,46 @@ class Worker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop`` is set; a full batch is followed immediately by the next."""
+        """Keep up to ``concurrency`` tasks in flight until ``stop`` is set; then finish those in flight."""
         log.info("task worker %s started", self.name)
+        inflight: set[asyncio.Task] = set()
         failures = 0
+        low_water = max(1, self.config.concurrency // 2)
         while not stop.is_set():
-            try:
-                n = await self.run_once()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                failures += 1
-                log.warning("task worker could not reach the database (%s in a row)", failures, exc_info=True)
-                n = 0
-            if n >= self.config.batch:
-                continue
+            free = self.config.concurrency - len(inflight)
+            claimed = 0
+            if free >= low_water or not inflight:
+                try:
+                    batch = await self.claim(min(free, self.config.batch))
+                    failures = 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    failures += 1
+                    log.warning("task worker could not reach the database (%s in a row)", failures, exc_info=True)
+                    batch = []
+                for c in batch:
+                    job = asyncio.create_task(self._settle(c))
+                    inflight.add(job)
+                    job.add_done_callback(inflight.discard)
+                claimed = len(batch)
+            if claimed and claimed == free:
+                continue  # the queue has more: claim again as soon as slots free up
             self._wake.clear()
-            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-            timeout = self.config.poll_seconds * min(2 ** failures, 30)
+            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())}
+            if self.config.concurrency - len(inflight) < low_water:
+                waits |= set(inflight)  # busy: look again when enough work has finished
+                timeout = None
+            else:
+                timeout = self.config.poll_seconds * min(2 ** failures, 30)
             try:
                 await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for w in waits:
-                    w.cancel()
+                    if w not in inflight:
+                        w.cancel()
+        if inflight:
+            await asyncio.gather(*inflight, return_exceptions=True)
         log.info("task worker %s stopped", self.name)
 
 
