@@ -217,6 +217,16 @@ OTHER_AREAS = ("skole", "school", "schools", "aeldre", "elderly", "vej", "roads"
                "miljo", "environment", "trafik", "transport", "bolig", "housing", "it", "administration")
 
 
+def _label_overlap(text: str, label: dict[str, str]) -> float:
+    """Share of the row label's words (either language) found in the question; breaks ties between lines."""
+    best = 0.0
+    for lang_label in label.values():
+        words = [w for w in re.findall(r"[a-z0-9]+", fold(lang_label)) if len(w) >= 3]
+        if words:
+            best = max(best, sum(hit(text, w) for w in words) / len(words))
+    return best
+
+
 def _study_year_named(text: str, period: str) -> bool:
     """'2019/2020' is named as '2019/2020', '2019/20' or '19/20'."""
     first, second = period.split("/")
@@ -335,11 +345,18 @@ class BudgetBook:
                 score += rows * (0.9 if score else 0.5)
             scores[table.id] = score
         for table in self.tables:
-            if table.kind == "municipalities" and scores[table.id] and slots.municipalities and (
-                    slots.money or slots.objektiv or slots.percent or slots.rank or slots.change):
-                scores[table.id] += 2.0
+            if table.kind == "municipalities" and scores[table.id] and slots.municipalities:
+                scores[table.id] += 2.0  # a municipality named: the per-municipality table, not the budget sheet
             elif table.kind == "municipalities" and scores[table.id] and (slots.rank or (slots.pays and slots.which)):
                 scores[table.id] += 2.0
+        sheet = "boernehus_budget_2021"
+        if sheet in scores and scores[sheet] and slots.budget and not slots.municipalities:
+            scores[sheet] += 1.5  # "Børnehus Nords budget": the budget sheet
+        if has(slots.text, ("kommune", "kommuner", "kommunerne", "kommunernes", "kommunale", "municipal",
+                            "municipality", "municipalities", "per kommune", "each municipality")):
+            for table in self.tables:
+                if table.kind == "municipalities" and scores[table.id]:
+                    scores[table.id] += 1.5
         bhn = "boernehus_objektiv_finansiering"
         if slots.children and bhn in scores:
             scores[bhn] += 3.0  # the only 0-17 figures in the bundle
@@ -584,6 +601,10 @@ class BudgetBook:
             if row.role == "total":
                 continue
             score = weight(slots.text, row.keywords)
+            if score:
+                score += 0.6 * _label_overlap(slots.text, row.label)
+                if re.search(r"\bi alt\b|\btotal\b", fold(row.label["da"] + " " + row.label["en"])):
+                    score += 0.3 if slots.total else -0.1  # "lønudgift i alt" only when a total is asked for
             if score > best_score + 1e-9:
                 best, best_score = row, score
         if best is not None and best.key in ("objektiv_resultat", "takst_resultat") and not slots.result:
