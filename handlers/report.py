@@ -6,6 +6,7 @@ text the reporter wrote is only ever placed in TextRuns (no markdown), never in 
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.recognizer import Match
@@ -41,6 +42,11 @@ def _svc(turn: Turn):  # type: ignore[no-untyped-def]
 def _run(value: str, **extra: Any) -> dict:
     """User text as a RichTextBlock/TextRun: rendered literally, no markdown, no links."""
     return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": value, **extra}]}
+
+
+def _plain(value: str, limit: int = 120) -> str:
+    """A name from Teams for a FactSet value (which renders markdown): no markup, no control characters."""
+    return re.sub(r"[\x00-\x1f\x7f*_`~#\[\]()<>|\\]", "", value)[:limit].strip()
 
 
 def _private_only(turn: Turn) -> bool:
@@ -398,7 +404,7 @@ async def open_report(turn: Turn, match: Match) -> None:
 def _case_card(turn: Turn, view) -> dict:  # type: ignore[no-untyped-def]
     t = lambda key, **v: turn.t(R, key, **v)  # noqa: E731
     s = view.summary
-    reporter = t("reporter_anonymous") if s.anonymous else (view.reporter or {}).get("name") or t("reporter_named")
+    reporter = t("reporter_anonymous") if s.anonymous else _plain((view.reporter or {}).get("name") or "") or t("reporter_named")
     pairs = [(t("fact_municipality"), s.municipality), (t("fact_status"), _status_label(turn, s.status)),
              (t("fact_created"), _day(turn, s.created_on)), (t("fact_ack_due"), _day(turn, s.ack_due)),
              (t("fact_feedback_due"), _day(turn, s.feedback_due)), (t("fact_reporter"), reporter),

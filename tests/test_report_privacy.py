@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from bot.web import SERVICES
 from services.db import Database
 from services.reports.crypto import new_master_key
+from services.reports.service import RETENTION_KIND
 from tests.conftest import activity, make_settings, reply_texts
 
 MAYOR = "00000000-0000-0000-0860-000000000001"
@@ -99,6 +101,7 @@ async def test_reports_leave_no_identity_and_no_clear_text(app_under_test, caplo
     caplog.set_level(logging.DEBUG)  # everything, SQLAlchemy's engine logger included
     started = time.time()
     client, connector, url = app_under_test
+    assert RETENTION_KIND in client.server.app[SERVICES].extra["tasks"].worker.handlers  # deletion is wired
     ids = {k: marker(k) for k in ("USER", "NAME", "AAD", "CONV", "CONVB", "USERB", "AADB", "NAMEB")}
     what_marker, when_marker = marker("TEXT"), marker("WHEN")
     what = f"Under udvalgsmødet sagde han noget om min krop {what_marker} og grinede."
