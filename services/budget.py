@@ -311,11 +311,27 @@ class BudgetBook:
             follow = self._follow_up(slots, lang, context)
             if follow is not None:
                 return follow
+        if context and context.get("municipality") and not slots.municipalities and context.get("kind") == "municipal":
+            carried = self._carry_municipality(slots, scores, lang, context)
+            if carried is not None:
+                return carried
         if context and context.get("kind") == "lines" and slots.follow_up:
             carried = self._carry_row(slots, scores, lang, context)
             if carried is not None:
                 return carried
         return self._fresh(slots, scores, lang)
+
+    def _carry_municipality(self, slots: Slots, scores: dict[str, float], lang: str,
+                            context: dict[str, Any]) -> Answer | None:
+        """'hvad med Børnehus Nord?' after Hjørring's Erhvervshus figure: Hjørring in the other table."""
+        candidates = [t for t in scores if self.tables.get(t).kind == "municipalities"]
+        best_id = max(candidates, key=lambda k: scores[k])
+        table = self.tables.get(best_id)
+        if best_id == context.get("table") or scores[best_id] < 1.5 or max(scores.values()) > scores[best_id] + 1:
+            return None
+        if slots.rank or slots.total or slots.which:
+            return None
+        return self._municipal(table, replace(slots, municipalities=[context["municipality"]]), lang)
 
     def _carry_row(self, slots: Slots, scores: dict[str, float], lang: str, context: dict[str, Any]) -> Answer | None:
         """'og for socialaftalen?' after a secretariat line: the same line and period in the other table."""
@@ -565,7 +581,8 @@ class BudgetBook:
                        "verb": (column.verb or {}).get(lang, ""),
                        "total": total.values.get(column.key) if total else None,
                        **self._source(table, lang, first)},
-                      {"table": table.id, "column": column.key, "municipality": None, "kind": "municipal"})
+                      {"table": table.id, "column": column.key, "municipality": None, "kind": "municipal",
+                       "rank": mode})
 
     def _filter_change(self, table: Table, column: Column, slots: Slots, lang: str) -> Answer:
         rising = slots.increase and not slots.decrease
@@ -591,7 +608,7 @@ class BudgetBook:
                       {"cells": cells, "difference": difference, "ratio": ratio, "column_label": column.label[lang],
                        "unit": unit_text(column.unit[lang]), **self._source(table, lang, lines)},
                       {"table": table.id, "column": column.key, "municipality": slots.municipalities[-1],
-                       "kind": "municipal"})
+                       "kind": "municipal", "compare": slots.municipalities})
 
     # -- line tables (Børnehus Nord budget sheet, the secretariats) -----------------------------------------
 
@@ -873,10 +890,16 @@ class BudgetBook:
         elif slots.objektiv and measure != "objektiv" and any(c.measure == "objektiv" for c in table.columns.values()):
             measure = "objektiv"
         names = slots.municipalities or ([municipality] if municipality else [])
+        if municipality and slots.municipalities and municipality not in names and has(
+                slots.text, ("sammenlign", "sammenlignet", "compare", "compared", "versus", "vs", "end", "than")):
+            names = [municipality, *slots.municipalities]  # "sammenlignet med Rebild?"
         years = slots.years or ([column.year] if column.year else [])
         if column.change_of and not slots.years:
             years = []
-        follow = replace(slots, municipalities=names, years=years,
+        if not slots.municipalities and context.get("compare"):
+            names = list(context["compare"])  # "og i 2020?" after a comparison: the same municipalities
+        rank = slots.rank or (context.get("rank") if not slots.municipalities else None)
+        follow = replace(slots, municipalities=names if not rank else slots.municipalities, years=years, rank=rank,
                          children=measure == "children", objektiv=measure == "objektiv",
                          change=slots.change or (bool(column.change_of) and not slots.years and not slots.percent))
         if measure == "children" and slots.change and not slots.years:
