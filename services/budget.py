@@ -740,7 +740,10 @@ class BudgetBook:
             if wanted and not rows:
                 return self._not_covered_year(table, slots, lang, sorted(wanted), [])
             if not rows:
-                rows = periods
+                history = slots.change or has(slots.text, ("udvikling", "udviklingen", "udviklet", "over arene", "over aarene",
+                                                           "historik", "siden", "over the years", "history",
+                                                           "development", "alle ar", "all years", "tidligere"))
+                rows = periods if history else periods[-2:]
         items = []
         for r in rows:
             values = [self._cell(table, r, table.columns[k], lang) for k in r.values]
