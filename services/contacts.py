@@ -136,6 +136,7 @@ class ContactMatch:
     placeholder: list[str] = field(default_factory=list)
     nearest: list[ContactMatch] = field(default_factory=list)
     topic_note: str = ""
+    asked_role: str = ""  # for "unfilled": the role word as the user typed it ("kommunaldirektør")
 
     @property
     def is_real(self) -> bool:
@@ -161,6 +162,7 @@ class Lookup:
     contact_words: bool = False  # "kontakt", "contact", "hvem kan jeg spørge", ...
     who: bool = False  # "hvem", "who", "whom"
     all_mayors: bool = False  # "borgmester" without a municipality
+    role_tokens: set[str] = field(default_factory=set)  # the words that named a role ("afdelingschef")
 
 
 # ------------------------------------------------------------------------------------------ matching
@@ -222,11 +224,12 @@ _ROLE_WORDS: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
     ("vice_chair", ("naestformand", "naestforperson", "viceformand", "vicechair", "vicechairman",
                     "deputychair"), ("deputy",), ()),
     ("chair", ("formand", "formaend", "forperson"),
-     ("chair", "chairs", "chaired", "chairman", "chairwoman", "chairperson", "chairing"),
+     ("chair", "chairs", "chaired", "chairman", "chairwoman", "chairperson", "chairing", "heads", "leads",
+      "leader", "head", "formanden"),
      ("naestformand", "naestforperson", "viceformand", "formandskab")),
     ("mayor", ("borgmester", "borgmestr"), ("mayor", "mayors"), ("pagt",)),
-    ("director", ("direktor",), ("director", "ceo", "direktion"), ("direktorkreds", "direktorerne",
-                                                                    "sundhedsdirektor")),
+    ("director", ("direktor", "chef", "lederen"), ("director", "ceo", "direktion", "manager", "leder"),
+     ("direktorkreds", "direktorerne", "sundhedsdirektor", "chefgruppe", "erhvervschef")),
     ("coordinator", ("koordinator", "coordinator"), (), ()),
     ("signatory", ("underskr", "underskriv"), ("signed", "signs", "signatory", "signer", "signature", "sign"), ()),
     ("minister", ("minister",), (), ("ministeri",)),
@@ -249,6 +252,14 @@ _ASK_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _GENERIC_ORG_WORDS = ("kommune", "kommunes", "municipality")
 _SURNAME_STOP = {"gade"}  # "gade" is also the Danish word for street
 _FIRSTNAME_STOP = {"hans", "per", "jens", "mette", "simon", "peter", "laura"}
+
+
+def _typed_word(text: str, folded_tokens: set[str]) -> str:
+    """The word as typed whose folded form is one of ``folded_tokens`` (for echoing the user's own term)."""
+    for word in re.findall(r"[\wæøåÆØÅ-]+", text or ""):
+        if compact(word) in folded_tokens:
+            return word.lower()
+    return ""
 
 
 # ------------------------------------------------------------------------------------------- loading
@@ -507,8 +518,14 @@ class Directory:
 
     # -- routing -------------------------------------------------------------------------------------
     def route(self, text: str, lang: str = "da") -> list[ContactMatch]:
-        """The contacts that fit ``text``, best first (at most a handful)."""
-        return self.lookup(text, lang).matches
+        """The real contacts that fit ``text``, best first (at most a handful). A role the documents leave
+        unfilled (a placeholder, or no name) is replaced by its nearest real contacts; ``lookup`` keeps it."""
+        out: list[ContactMatch] = []
+        for m in self.lookup(text, lang).matches:
+            for real in ([m] if m.is_real else m.nearest):
+                if real.is_real and all(real.id != o.id for o in out):
+                    out.append(real)
+        return out
 
     def lookup(self, text: str, lang: str = "da") -> Lookup:
         lang = lang if lang in ("da", "en") else "da"
@@ -517,7 +534,7 @@ class Directory:
         if not q.tokens:
             return result
         result.asks = self._asks(q)
-        result.roles = self._roles(q)
+        result.roles = self._roles(q, result.role_tokens)
         result.contact_words = any(w in q.compact for w in _CONTACT_WORDS)
         result.who = q.has_token(*_WHO)
         people = self._people(q)
@@ -539,7 +556,9 @@ class Directory:
                     old.why.append(w)
 
         for pid, quality in people:
-            add(self._person_match(self.people[pid], lang, quality, [("name", self.people[pid].name)]))
+            m = self._person_match(self.people[pid], lang, quality, [("name", self.people[pid].name)])
+            m.role = self._all_roles(self.people[pid], lang) or m.role
+            add(m)
         role_hits = self._role_matches(result, q, lang)
         for m in role_hits:
             add(m)
@@ -570,8 +589,22 @@ class Directory:
                 if not (org.email or org.address) and self.open_role_placeholders(oid):
                     add(self._unfilled(oid, self.open_role_placeholders(oid)[0].role, lang, 0.9))
                     result.role_found = True
+        for m in found.values():
+            if m.kind == "unfilled" and not m.name:
+                m.asked_role = _typed_word(text, result.role_tokens)
         result.matches = sorted(found.values(), key=lambda m: -m.score)[:6]
         return result
+
+    def _role_for_topics(self, p: Person, role: str, topics: list[str]) -> Role | None:
+        """The person's ``role`` that is about one of ``topics`` (directly, or through its organisation)."""
+        for r in p.roles:
+            if r.role != role or not topics:
+                continue
+            if r.topic and any(r.topic.startswith(t) or t.startswith(r.topic) for t in topics):
+                return r
+            if not r.topic and any(t in self.orgs[r.org].topics for t in topics):
+                return r
+        return None
 
     def _for_topic(self, holders: list[Person], role: str, oid: str, topics: list[str]) -> list[Person]:
         """Narrow roles (who signs what) to the matter asked about; an open role for it wins over others."""
@@ -612,7 +645,7 @@ class Directory:
             asks.add("location")
         return asks
 
-    def _roles(self, q: _Text) -> list[str]:
+    def _roles(self, q: _Text, tokens: set[str] | None = None) -> list[str]:
         roles: list[str] = []
         joined = q.compact
         for role, subs, whole, vetoes in _ROLE_WORDS:
@@ -622,18 +655,29 @@ class Directory:
                     continue
                 if tok in whole or any(s in tok for s in subs):
                     hit = True
+                    if tokens is not None:
+                        tokens.add(tok)
                     break
             if role == "vice_chair" and not hit:
                 hit = any(s in joined for s in ("vicechair", "deputychair", "vicechairman"))
             if role == "chair" and "vice_chair" in roles and not any(
                     t in ("chair", "formand", "forperson") for t in q.tokens):
                 hit = hit and not any(s in joined for s in ("vicechair", "deputychair"))
+            if role == "director" and hit and q.has_token("leder") and not (
+                    "hvemleder" in joined or "lederaf" in joined or "lederfor" in joined or "lederen" in joined):
+                hit = any(t in q.tokens for t in ("direktor", "direktoren", "director", "ceo", "manager")) or any(
+                    "chef" in t or "direktor" in t for t in q.tokens)  # "jeg leder efter" is not a role
             if role == "signatory" and not hit:
                 hit = any(s in joined for s in ("skrevunder", "skriverunder", "satteunder", "signedfor"))
+                if not hit and q.has_token("skrev", "skriver", "wrote", "writes", "sendte", "sent", "afsender",
+                                           "afsenderen", "sender"):
+                    hit = any(("brev" in t or "letter" in t or "minister" in t) for t in q.tokens)
             if role == "mayor" and q.has_token("covenant"):
                 hit = False
             if hit and role not in roles:
                 roles.append(role)
+        if "signatory" in roles and "minister" in roles:
+            roles.remove("minister")  # "who wrote to the minister": the minister is the addressee
         return roles
 
     def _people(self, q: _Text) -> list[tuple[str, float]]:
@@ -678,6 +722,13 @@ class Directory:
         roles = [r for r in result.roles if r != "contact"] or (["contact"] if result.orgs else [])
         if not roles:
             return []
+        soft = not result.roles  # only an organisation was named: offer its contact person, but it was not asked
+        out = self._role_hits(result, q, lang, roles)
+        if soft:
+            result.role_found = False
+        return out
+
+    def _role_hits(self, result: Lookup, q: _Text, lang: str, roles: list[str]) -> list[ContactMatch]:
         out: list[ContactMatch] = []
         orgs = list(result.orgs)
         if "mayor" in roles:
@@ -693,7 +744,8 @@ class Directory:
         for role in roles:
             if role == "minister":
                 people = self._people_with_role("minister")
-                exact = [p for p in people if any(r.role == "minister" and compact(r.title["da"]) in q.compact
+                exact = [p for p in people if any(r.role == "minister" and (compact(r.title["da"]) in q.compact or
+                                                                            compact(r.title["en"]) in q.compact)
                                                   for r in p.roles)]
                 for p in exact or people:
                     out.append(self._person_match(p, lang, 0.95 if exact else 0.7,
@@ -703,20 +755,35 @@ class Directory:
             targets = orgs if orgs else []
             if not targets:
                 holders = self._people_with_role(role)
-                if len(holders) == 1 or role in ("coordinator",):
+                narrowed = [p for p in holders if self._role_for_topics(p, role, result.topics)]
+                if narrowed:
+                    holders = narrowed
+                if len(holders) == 1 or (narrowed and len(holders) <= 3) or role == "coordinator":
                     for p in holders:
-                        out.append(self._person_match(p, lang, 0.9, [("role", self._role_label(p, role, lang))],
-                                                      role=role))
+                        r = self._role_for_topics(p, role, result.topics)
+                        org_id = r.org if r else None
+                        out.append(self._person_match(p, lang, 0.9, [("role", self._role_label(p, role, lang, org_id))],
+                                                      role=role, org_id=org_id))
                     result.role_found = bool(holders)
                 continue
             specific: list[ContactMatch] = []
             for rank, oid in enumerate(targets):
                 holders = [p for p in self.people.values() if any(r.role == role and r.org == oid for r in p.roles)]
+                anyone = bool(holders) or any(r.role == role for r in self.orgs[oid].open_roles)
                 holders = self._for_topic(holders, role, oid, result.topics)
+                titled: dict[str, str] = {}
+                if not anyone:  # a title typed as such ("afdelingschef hos Passagerpulsen")
+                    for p in self.people.values():
+                        for r in p.roles:
+                            if r.org == oid and any(t in compact(r.title["da"]) or t in compact(r.title["en"])
+                                                    for t in result.role_tokens if len(t) >= 6):
+                                titled[p.id] = r.role
+                    holders = [self.people[pid] for pid in titled]
                 for p in holders:
+                    held = titled.get(p.id, role)
                     specific.append(self._person_match(p, lang, 0.97 - 0.03 * rank,
-                                                       [("role", self._role_label(p, role, lang, oid))],
-                                                       role=role, org_id=oid))
+                                                       [("role", self._role_label(p, held, lang, oid))],
+                                                       role=held, org_id=oid))
                 if not holders and role != "contact" and any(r.role == role for r in self.orgs[oid].open_roles):
                     specific.append(self._unfilled(oid, role, lang, 0.93 - 0.03 * rank))
             if not specific and role != "contact":
@@ -740,6 +807,12 @@ class Directory:
                 org_name = self._name(self.orgs[r.org], lang)
                 return title if compact(org_name) in compact(title) else f"{title}, {org_name}"
         return ""
+
+    def _all_roles(self, p: Person, lang: str) -> str:
+        """Every main role of a person, for "who is X?" (signatures only when there is nothing else)."""
+        main = [r for r in p.roles if r.role != "signatory"] or p.roles
+        labels = [self._role_label(p, r.role, lang, r.org) for r in main]
+        return "; ".join(dict.fromkeys(label for label in labels if label))
 
     def _people_with_role(self, role: str) -> list[Person]:
         return [p for p in self.people.values() if any(r.role == role for r in p.roles)]

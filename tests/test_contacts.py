@@ -83,6 +83,10 @@ def test_the_mayor_of_each_municipality(municipality, template, lang):
     ("hvem er formand for BRN?", "da", "Mogens Christen Gade"),
     ("hvem er formand for Limfjordsrådet?", "da", "Jens Lauritzen"),
     ("hvem var beskæftigelsesminister?", "da", "Peter Hummelgaard"),
+    ("who was the minister for employment", "en", "Peter Hummelgaard"),
+    ("Hvem skrev brevet til statsministeren?", "da", "Arne Boelt"),
+    ("Who wrote to the Minister for Employment?", "en", "Arne Boelt"),
+    ("Hvem er afdelingschef hos Passagerpulsen?", "da", "Laura Kirch Kirkegaard"),
 ])
 def test_roles_at_organisations(question, lang, name):
     assert D.route(question, lang)[0].name == name
@@ -129,6 +133,17 @@ def test_a_full_name_is_not_ambiguous():
     assert "ulla-vestergaard" not in ids(D.route("Ulla Astman", "da"))
 
 
+def test_asking_who_someone_is_gives_all_their_main_roles():
+    arne = D.route("Hvem er Arne Boelt?", "da")[0]
+    assert "Formand for KKR Nordjylland" in arne.role and "Hjørring Kommune" in arne.role
+
+
+def test_a_role_nobody_holds_is_echoed_as_typed():
+    top = D.lookup("Hvem er kommunaldirektør i Hjørring?", "da").matches[0]
+    assert top.kind == "unfilled" and top.asked_role == "kommunaldirektør" and top.organisation == "Hjørring Kommune"
+    assert "arne-boelt" in [n.id for n in top.nearest]
+
+
 def test_a_mayor_without_a_municipality_is_not_guessed():
     lk = D.lookup("hvem er borgmester i Odense?", "da")
     assert lk.all_mayors
@@ -136,19 +151,19 @@ def test_a_mayor_without_a_municipality_is_not_guessed():
 
 # ------------------------------------------------------------------------------ placeholders and gaps
 def test_the_kkr_contact_in_the_passenger_council_agreement_is_not_filled_in():
-    top = D.route("Hvad er KKR's e-mail i aftalen om passagerråd?", "da")[0]
+    top = D.lookup("Hvad er KKR's e-mail i aftalen om passagerråd?", "da").matches[0]
     assert top.kind == "unfilled" and not top.is_real
     assert "xx@xx.dk" in " ".join(top.placeholder)
     assert top.email == "" and top.nearest and all(n.is_real for n in top.nearest)
-    signer = D.route("hvem underskriver aftalen om passagerråd for KKR?", "da")[0]
+    signer = D.lookup("hvem underskriver aftalen om passagerråd for KKR?", "da").matches[0]
     assert signer.kind == "unfilled" and "[Navn]" in " ".join(signer.placeholder)
 
 
 def test_a_role_the_documents_do_not_name_is_said_to_be_missing():
-    chair = D.route("Who is the chair (forperson) of the passenger council in North Jutland?", "en")[0]
+    chair = D.lookup("Who is the chair (forperson) of the passenger council in North Jutland?", "en").matches[0]
     assert chair.kind == "unfilled" and not chair.placeholder
     assert [n.id for n in chair.nearest][:1] == ["passagerpulsen"]
-    director = D.route("hvem er direktør for Erhvervshus Nordjylland?", "da")[0]
+    director = D.lookup("hvem er direktør for Erhvervshus Nordjylland?", "da").matches[0]
     assert director.kind == "unfilled"
     assert "mogens-christen-gade" in [n.id for n in director.nearest]
 
@@ -158,8 +173,13 @@ QUESTIONS = ["hvem er KKR's kontaktperson?", "kkr email", "Passagerpulsen", "hve
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
+def test_route_only_ever_gives_real_contacts(question):
+    assert all(m.is_real for m in D.route(question, "da"))
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
 def test_no_answer_ever_carries_a_placeholder_as_a_contact_detail(question):
-    for m in D.route(question, "da"):
+    for m in D.lookup(question, "da").matches:
         for value in (m.name, m.email, m.phone, m.address):
             assert not is_placeholder(value), (question, m)
         for n in m.nearest:
