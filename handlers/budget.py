@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 INTENT = "BudgetLookup"
 STATE_KEY = "budget"
-NOT_COVERED = ("not_covered_foreign", "not_covered_year", "not_covered_own_budget", "not_covered_other_budget")
+NOT_COVERED = ("not_covered_foreign", "not_covered_year", "not_covered_own_budget", "not_covered_other_budget", "not_covered_payee")
 
 
 async def answer(turn: Turn, question: str) -> Candidate | None:

@@ -132,6 +132,7 @@ def weight(text: str, words: tuple[str, ...] | list[str]) -> float:
 @dataclass
 class Slots:
     text: str  # folded
+    raw: str
     municipalities: list[str]
     foreign: list[str]
     years: list[int]
@@ -193,7 +194,7 @@ def read_slots(question: str) -> Slots:
     follow_up = follow_up or has(text, ("of that", "of this", "af det", "heraf", "deraf", "af dem", "af dette",
                                         "the same", "det samme", "tallet", "that figure", "i procent"))
     return Slots(
-        text=text_wo_years, municipalities=municipalities, foreign=foreign, years=years,
+        text=text_wo_years, raw=question, municipalities=municipalities, foreign=foreign, years=years,
         children=has(text, CHILDREN), objektiv=has(text, OBJEKTIV), money=has(text, MONEY),
         percent=has(text, PERCENT), change=has(text, CHANGE) or (len(years) >= 2 and " til " in text)
         or (len(years) >= 2 and (" to " in text or "from" in text)),
@@ -217,6 +218,19 @@ OTHER_AREAS = ("skole", "school", "schools", "aeldre", "elderly", "vej", "roads"
                "miljo", "environment", "trafik", "transport", "bolig", "housing", "it", "administration")
 
 
+PAYEE_STOP = {"det", "den", "dem", "de", "alt", "i", "en", "et", "the", "it", "that", "this", "them", "all", "in",
+              "a", "an", "hvad", "what", "hvor", "samlet", "total", "kommunen", "kommune", "municipality", "aaret",
+              "year", "2019", "2020", "2021", "2022", "2023", "procent", "percent", "basis", "faelles", "joint"}
+
+
+def _unknown_payee(text: str) -> str:
+    """The recipient in 'betaler X til <Y>' when Y is none of the tables' topics ('Limfjordsrådet')."""
+    match = re.search(r"(?<![a-z])(?:til|to|towards|for)\s+([a-z][a-z\-]+)", text)
+    if not match or match.group(1) in PAYEE_STOP or match.group(1).isdigit():
+        return ""
+    return match.group(1)
+
+
 def _label_overlap(text: str, label: dict[str, str]) -> float:
     """Share of the row label's words (either language) found in the question; breaks ties between lines."""
     best = 0.0
@@ -236,10 +250,10 @@ def _study_year_named(text: str, period: str) -> bool:
 
 def _original_word(question: str, folded: str) -> str:
     """The user's own spelling of a folded word ("aeldreomraadet" -> "ældreområdet")."""
-    for word in re.findall(r"[\w\-]+(?: [\w\-]+)?", question.lower()):
+    for word in re.findall(r"[\w\-]+(?: [\w\-]+)?", question):
         if fold(word) == folded:
             return word
-    for word in re.findall(r"[\w\-]+", question.lower()):
+    for word in re.findall(r"[\w\-]+", question):
         if fold(word) == folded:
             return word
     return folded
@@ -463,6 +477,11 @@ class BudgetBook:
         if slots.other_budget:
             return Answer("not_covered_other_budget", SCORE_NOT_COVERED,
                           {"what": slots.other_budget, "covered": self._covered(lang)})
+        payee = _unknown_payee(slots.text)
+        if slots.municipalities and payee and (slots.money or slots.pays):
+            answer = self._not_covered_own_budget(slots, lang)
+            answer.key, answer.vars["payee"] = "not_covered_payee", _original_word(slots.raw, payee)
+            return answer
         if slots.municipalities and (slots.money or slots.percent or slots.rank):
             return self._candidates_for_municipality(
                 slots, lang, [self.tables.get("erhvervshus_basisbevilling_2021"),

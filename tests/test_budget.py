@@ -158,6 +158,9 @@ def test_follow_up_change_after_a_count():
     ("Hvad betaler Hjørring til Erhvervshus Nordjylland i 2020?", "fremgår ikke"),
     ("Hvad er Erhvervshus Midtjyllands basisbevilling for 2021?", "fremgår ikke"),
     ("What does Aarhus pay to Erhvervshus Nordjylland?", "don't cover"),
+    ("Hvad betaler Hjørring til Limfjordsrådet?", "fremgår ikke"),
+    ("What is Hjørring's school budget?", "don't cover"),
+    ("Hvad er budgettet for ældreområdet?", "fremgår ikke"),
 ])
 def test_never_an_invented_figure(question, refusal):
     text = ask(question)
