@@ -8,6 +8,8 @@ from typing import Any
 import jwt
 from aiohttp import web
 
+from bot.adapter import PARSED_BODY
+
 log = logging.getLogger("kkr.web")
 MAX_BODY = 256 * 1024  # a Teams activity is a few KB; Adaptive Card submits stay far below this
 
@@ -65,6 +67,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if allowed and tenant_of(body) not in allowed:
         log.warning("refused activity from a tenant outside the allow-list activity=%s", body.get("id"))
         return _bad(403, "tenant not allowed")
+    request[PARSED_BODY] = body  # the adapter reads the activity from here instead of parsing it again
     try:
         response = await request.app[ADAPTER].process(request, request.app[BOT])  # type: ignore[attr-defined]
     except web.HTTPException:
@@ -87,3 +90,10 @@ async def healthz(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.on_cleanup.append(_close_adapter)
+
+
+async def _close_adapter(app: web.Application) -> None:
+    close = getattr(app.get(ADAPTER), "close", None)  # the fast adapter's shared HTTP session
+    if close is not None:
+        await close()
