@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -34,6 +35,11 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+        self._dispose_hooks: list[Callable[[], Awaitable[None]]] = []
+
+    def on_dispose(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Close something that holds its own connections (e.g. the state fast path) in dispose()."""
+        self._dispose_hooks.append(hook)
 
     async def ping(self) -> bool:
         try:
@@ -52,6 +58,8 @@ class Database:
             await conn.run_sync(_upgrade)
 
     async def dispose(self) -> None:
+        for hook in self._dispose_hooks:
+            await hook()
         await self.engine.dispose()
 
 

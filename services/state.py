@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, Database
 from services.errors import ConcurrencyConflict
+from services.state_fast import Busy, fast_backend
 
 
 class StateRow(Base):
@@ -27,10 +28,20 @@ class StateStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # The same statements straight on the driver (services/state_fast.py); the ORM path below stays
+        # for SQLite when another writer holds the lock, and for databases the fast path does not know.
+        self._fast = fast_backend(db.url)
+        if self._fast is not None:
+            db.on_dispose(self._fast.close)
 
     async def read(self, keys: list[str]) -> dict[str, dict]:
         if not keys:
             return {}
+        if self._fast is not None:
+            try:
+                return await self._fast.read(list(keys))
+            except Busy:
+                pass
         async with self.db.sessions() as session:
             rows = (await session.execute(select(StateRow).where(StateRow.key.in_(keys)))).scalars()
             out = {}
@@ -42,6 +53,11 @@ class StateStore:
 
     async def write(self, changes: dict[str, dict]) -> dict[str, str]:
         """Write each document; '*' or a missing e_tag overwrites, any other e_tag must match."""
+        if self._fast is not None and changes:
+            try:
+                return await self._fast.write(changes)
+            except Busy:
+                pass
         new_tags: dict[str, str] = {}
         async with self.db.sessions() as session, session.begin():
             for key, doc in changes.items():

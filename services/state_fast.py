@@ -1,0 +1,214 @@
+"""Fast paths for the conversation state table (``bot_state``): one read and one write per turn.
+
+Through the SQLAlchemy ORM a state read plus write costs several milliseconds of CPU per turn (session,
+unit of work, a thread hop per aiosqlite call). The same statements straight on the driver cost a small
+fraction of that, with the same semantics as ``services.state.StateStore`` (see there):
+
+* SQLite: a plain ``sqlite3`` connection used on the event loop. A primary-key read or a one-row write in
+  WAL mode (synchronous=NORMAL, so no fsync per commit) takes tens of microseconds, far less than a
+  thread hop. It never waits for a lock on the loop: ``busy_timeout`` is 0, and while another writer
+  holds the lock it retries after short asynchronous sleeps (the lock is never held across an await
+  here, so it is free again quickly); if the lock stays taken for ~0.1 s it raises ``Busy`` and the
+  caller takes the ORM path, which waits in its own thread. Checkpoints run in a worker thread.
+* PostgreSQL: a small asyncpg pool of its own, one round trip per read or write (autocommit).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from services.errors import ConcurrencyConflict
+
+log = logging.getLogger(__name__)
+CHECKPOINT_EVERY = 500  # writes between passive WAL checkpoints (run in a thread)
+BUSY_RETRIES = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064)  # seconds between attempts
+
+
+class Busy(Exception):
+    """SQLite is locked by another writer right now; use the path that may wait."""
+
+
+def _body(doc: dict) -> str:
+    return json.dumps({k: v for k, v in doc.items() if k != "e_tag"}, ensure_ascii=False)
+
+
+class SqliteState:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._writes = 0
+        self._checkpointing = False
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints happen in a thread, see _maybe_checkpoint
+            self._conn = conn
+        return self._conn
+
+    async def read(self, keys: list[str]) -> dict[str, dict]:
+        return await self._retry(self._read, keys)
+
+    async def write(self, changes: dict[str, dict]) -> dict[str, str]:
+        return await self._retry(self._write, changes)
+
+    async def _retry(self, operation: Any, arg: Any) -> Any:
+        for delay in BUSY_RETRIES:
+            try:
+                return operation(arg)
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) and "busy" not in str(err):
+                    raise Busy() from err  # e.g. no table yet: the ORM path reports it properly
+            await asyncio.sleep(delay)
+        try:
+            return operation(arg)
+        except sqlite3.OperationalError as err:
+            raise Busy() from err
+
+    def _read(self, keys: list[str]) -> dict[str, dict]:
+        marks = ",".join("?" * len(keys))
+        rows = self._connection().execute(
+            f"SELECT key, etag, data FROM bot_state WHERE key IN ({marks})", keys).fetchall()
+        out = {}
+        for key, etag, data in rows:
+            doc = json.loads(data)
+            doc["e_tag"] = etag
+            out[key] = doc
+        return out
+
+    def _write(self, changes: dict[str, dict]) -> dict[str, str]:
+        conn = self._connection()
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores DateTime
+        tags: dict[str, str] = {}
+        many = len(changes) > 1
+        if many:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            for key, doc in changes.items():
+                expected = doc.get("e_tag")
+                tag = uuid.uuid4().hex
+                if expected and expected != "*":
+                    cur = conn.execute("UPDATE bot_state SET etag = ?, data = ?, updated_at = ? "
+                                       "WHERE key = ? AND etag = ?", (tag, _body(doc), now, key, expected))
+                    if cur.rowcount != 1:
+                        raise ConcurrencyConflict(key)
+                else:
+                    conn.execute("INSERT INTO bot_state (key, etag, data, updated_at) VALUES (?, ?, ?, ?) "
+                                 "ON CONFLICT (key) DO UPDATE SET etag = excluded.etag, data = excluded.data, "
+                                 "updated_at = excluded.updated_at", (key, tag, _body(doc), now))
+                tags[key] = tag
+            if many:
+                conn.execute("COMMIT")
+        except BaseException:
+            if many and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._writes += 1
+        if self._writes % CHECKPOINT_EVERY == 0:
+            self._maybe_checkpoint()
+        return tags
+
+    def _maybe_checkpoint(self) -> None:
+        if self._checkpointing:
+            return
+        self._checkpointing = True
+
+        def checkpoint() -> None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    conn.close()
+            except sqlite3.Error:
+                log.warning("WAL checkpoint failed", exc_info=True)
+            finally:
+                self._checkpointing = False
+
+        try:
+            asyncio.get_running_loop().run_in_executor(None, checkpoint)
+        except RuntimeError:  # no running loop (should not happen): do it here
+            threading.Thread(target=checkpoint, daemon=True).start()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class PostgresState:
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._pool: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _get_pool(self) -> Any:
+        if self._pool is None:
+            async with self._lock:
+                if self._pool is None:
+                    import asyncpg
+
+                    self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=10)
+        return self._pool
+
+    async def read(self, keys: list[str]) -> dict[str, dict]:
+        pool = await self._get_pool()
+        rows = await pool.fetch("SELECT key, etag, data FROM bot_state WHERE key = ANY($1::varchar[])", keys)
+        out = {}
+        for row in rows:
+            doc = json.loads(row["data"])
+            doc["e_tag"] = row["etag"]
+            out[row["key"]] = doc
+        return out
+
+    async def _write_one(self, conn: Any, key: str, doc: dict, now: datetime) -> str:
+        expected = doc.get("e_tag")
+        tag = uuid.uuid4().hex
+        if expected and expected != "*":
+            status = await conn.execute("UPDATE bot_state SET etag = $1, data = $2, updated_at = $3 "
+                                        "WHERE key = $4 AND etag = $5", tag, _body(doc), now, key, expected)
+            if status != "UPDATE 1":
+                raise ConcurrencyConflict(key)
+        else:
+            await conn.execute("INSERT INTO bot_state (key, etag, data, updated_at) VALUES ($1, $2, $3, $4) "
+                               "ON CONFLICT (key) DO UPDATE SET etag = EXCLUDED.etag, data = EXCLUDED.data, "
+                               "updated_at = EXCLUDED.updated_at", key, tag, _body(doc), now)
+        return tag
+
+    async def write(self, changes: dict[str, dict]) -> dict[str, str]:
+        pool = await self._get_pool()
+        now = datetime.now(timezone.utc)
+        if len(changes) == 1:
+            ((key, doc),) = changes.items()
+            return {key: await self._write_one(pool, key, doc, now)}
+        async with pool.acquire() as conn, conn.transaction():
+            return {key: await self._write_one(conn, key, doc, now) for key, doc in changes.items()}
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+
+def fast_backend(url: str) -> SqliteState | PostgresState | None:
+    """The fast path for this database URL, or None where only the ORM path applies."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if not database or database == ":memory:" or database.startswith("file:") or parsed.query:
+            return None
+        return SqliteState(database)
+    if parsed.drivername == "postgresql+asyncpg" and set(parsed.query) <= {"ssl", "sslmode"}:
+        return PostgresState(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
+    return None
