@@ -640,8 +640,10 @@ class Directory:
                 asks.add(ask)
         if "email" in asks and q.has_token("e") and not any(s in q.compact for s in ("email", "mail")):
             asks.discard("email")
-        if q.folded.strip().startswith(("hvor ", "where ")) and "location" not in asks and \
-                not q.has_token("mange", "meget", "many", "much"):
+        first_two = q.tokens[:2]
+        if len(first_two) == 2 and "location" not in asks and (
+                (first_two[0] == "hvor" and first_two[1] in ("er", "ligger", "har", "sidder", "holder", "finder", "bor"))
+                or (first_two[0] == "where" and first_two[1] in ("is", "are", "does", "do", "can", "s"))):
             asks.add("location")
         return asks
 
@@ -734,7 +736,8 @@ class Directory:
         if "mayor" in roles:
             mun = [o for o in orgs if self.orgs[o].municipality]
             if not mun:
-                result.all_mayors = "mayor" == roles[0]
+                plural = any(t in ("borgmestre", "borgmestrene", "mayors") for t in q.tokens)
+                result.all_mayors = roles[0] == "mayor" and (result.who or plural)
                 if result.all_mayors:
                     for p in self._people_with_role("mayor"):
                         out.append(self._person_match(p, lang, 0.7, [("role", self._role_label(p, "mayor", lang))],

@@ -214,3 +214,19 @@ async def test_the_same_consent_twice_records_one_hand_over(db):
     assert created and not created_again and first.id == again.id
     assert await counts(db) == (1, 1)
     assert await handovers.status_of(db, first.id) == "pending"
+
+
+# ------------------------------------------------------------------------------ the whole app over HTTP
+async def test_contact_answers_and_the_consent_step_over_http(bot):
+    assert "Ulla Vestergaard" in await bot.say("Thisteds borgmester – hvem er det?")
+    text = await bot.say("Who chairs the board of Erhvervshus Nordjylland?", locale="en-US")
+    assert "Mogens Christen Gade" in text and "Arne Boelt chairs" not in text
+    text = await bot.say("hvem skal jeg kontakte om frikommuneforsøg?")
+    assert "Netta Ben-Yedidia" in text and "[Send mit spørgsmål videre]" in text
+    press = {"intent": "ContactHandover", "contact": "netta-ben-yedidia", "question": "Hvornår kommer rapporten?",
+             "why": "emnet Frikommuneforsøg"}
+    assert "Skal jeg sende dit spørgsmål videre til Netta Ben-Yedidia" in await bot.say("", value=press)
+    assert "ikke sendt noget" in await bot.say("nej tak")
+    await bot.say("", value=press)
+    assert "afventer levering" in await bot.say("ja")
+    assert "Hvornår kommer rapporten?" in await bot.say("mine henvendelser")
