@@ -3,7 +3,7 @@
 Each document section of the bundle is cleaned of its PDF-extraction quirks (words hyphenated or broken
 across lines, split ligatures such as "af tale") and cut into short passages of whole paragraphs, each
 with its section title and the 1-based line range it came from. ``spans`` maps character offsets of the
-cleaned text back to bundle lines, so a quoted sentence can be cited with its own lines.
+cleaned text back to bundle lines ("offset:line ..."), so a quoted sentence can be cited with its own lines.
 """
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ SECTIONS: list[tuple[str, str, int, int]] = [
 TARGET_CHARS = 420  # a passage aims at a few sentences
 MAX_CHARS = 750
 _WORD = re.compile(r"[A-Za-zÆØÅæøåÉéÜü]+")
+_LINK = re.compile(r"^\s*\d*(mailto:|https?://)")  # link lines (footnoted) carry no text worth quoting
+_LABEL = re.compile(r"^\s*(Tematikker|Forankring|Perspektiver)\s*$")  # the Videnspakke's layout labels
 _KEEP_HYPHEN_BEFORE = {"og", "eller", "samt", "til", "som", "and", "or"}
 
 
@@ -103,6 +105,7 @@ def join_lines(lines: list[Line], vocab: Counter[str]) -> tuple[str, list[tuple[
     spans: list[tuple[int, int]] = []
     for line in lines:
         piece = fix_ligatures(re.sub(r"[ \t\u00a0]+", " ", line.text).strip(), vocab)  # ligatures: within a line
+        piece = re.sub(r"^Tematikker(?=[A-ZÆØÅ])", "", piece)  # a layout label glued to the text after it
         if not piece:
             continue
         if text:
@@ -180,7 +183,7 @@ def split_long(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, list[
 def build_section(sid: str, title: str, raw: list[str], start: int, end: int,
                   vocab: Counter[str]) -> list[Passage]:
     lines = [Line(no, raw[no - 1]) for no in range(start, min(end, len(raw)) + 1)
-             if raw[no - 1].strip() and not raw[no - 1].strip().startswith(("mailto:", "http://", "https://"))]
+             if raw[no - 1].strip() and not _LINK.match(raw[no - 1]) and not _LABEL.match(raw[no - 1])]
     chunks: list[tuple[str, list[tuple[int, int]]]] = []
     for para in paragraphs(lines):
         text, spans = join_lines(para, vocab)
@@ -218,7 +221,7 @@ def write(sections: dict[str, list[Passage]], out: Path) -> int:
             "section": sid,
             "title": passages[0].title if passages else sid,
             "passages": [{"id": p.id, "lines": list(p.lines), "text": p.text,
-                          "spans": [list(s) for s in p.spans]} for p in passages],
+                          "spans": " ".join(f"{off}:{no}" for off, no in p.spans)} for p in passages],
         }
         path = out / f"{order:02d}_{sid}.yaml"
         path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110,

@@ -46,6 +46,9 @@ _YES_NO = re.compile(r"^\W*(kan|må|skal|er|har|bliver|gælder|bør|can|may|must
 _FOLLOWUP = re.compile(r"^\W*(og|men|hvad med|hvad så med|what about|and|how about|også|also)\b", re.I)
 
 
+_LOADED: dict[tuple, KnowledgeBase] = {}  # the knowledge base is read-only after indexing
+
+
 @dataclass(frozen=True)
 class Fact:
     id: str
@@ -85,7 +88,7 @@ def _field(item: dict, key: str, kind: type, where: str) -> object:
 def load_facts(path: Path, passages: list[Passage]) -> list[Fact]:
     """Read and validate facts.yaml; every fact's lines must fall inside one passage section."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         raise KnowledgeError(f"{path.name}: file not found") from None
     except yaml.YAMLError as error:
@@ -163,8 +166,16 @@ class KnowledgeBase:
 
     @classmethod
     def load(cls, knowledge_dir: Path) -> KnowledgeBase:
-        passages = load_passages(knowledge_dir / "passages")
-        return cls(load_facts(knowledge_dir / "facts.yaml", passages), passages)
+        """Load and index once per process and content: tests build many apps from the same files."""
+        files = sorted((knowledge_dir / "passages").glob("*.yaml")) + [knowledge_dir / "facts.yaml"]
+        stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+        cached = _LOADED.get(stamp)
+        if cached is None:
+            passages = load_passages(knowledge_dir / "passages")
+            cached = cls(load_facts(knowledge_dir / "facts.yaml", passages), passages)
+            _LOADED.clear()
+            _LOADED[stamp] = cached
+        return cached
 
     def terms(self, question: str, lang: str) -> list[Term]:
         return self.analyzer.terms(question, english=lang == "en")
@@ -211,6 +222,30 @@ class KnowledgeBase:
         terms = set(self.analyzer.document_terms(text))
         return any(a in terms for a in rarest.alts) or bool(rarest.parts and all(p in terms for p in rarest.parts))
 
+    def _whole(self, query: list[Term], terms: set[str]) -> bool:
+        """Every word but the role itself is there: "the chair of the passenger council" needs the council."""
+        for term in query:
+            if term.english and not any(a in self.passages.bm25.idf for a in term.alts):
+                continue
+            if any(_ROLE.match(a) for a in term.alts) or any(a in _GENERIC_NAMES for a in term.alts):
+                continue
+            if not (any(a in terms for a in term.alts) or (term.parts and all(p in terms for p in term.parts))):
+                return False
+        return True
+
+    def _fact_min(self, query: list[Term]) -> float:
+        """Short questions must be matched whole: with three words, missing one is missing the point."""
+        return self.FACT_MIN
+
+    def _rarest_in(self, query: list[Term], index_of: BM25, doc: int) -> bool:
+        """The question's most specific word (rarest in the passages) must be in the fact too."""
+        known = [t for t in query if any(a in self.passages.bm25.idf for a in (*t.alts, *t.parts))]
+        if not known:
+            return True
+        rarest = max(known, key=self.passages.bm25.weight_of)
+        tf = index_of.tf[doc]
+        return any(a in tf for a in rarest.alts) or bool(rarest.parts and all(p in tf for p in rarest.parts))
+
     def _mentions(self, index: int, names: list[Term], index_of: BM25 | None = None) -> bool:
         tf = (index_of or self.passages.bm25).tf[index]
         return all(any(a in tf or a + "s" in tf for a in n.alts) or (n.parts and all(p in tf for p in n.parts))
@@ -220,7 +255,9 @@ class KnowledgeBase:
                 boost_query: list[Term] | None = None) -> Answer | None:
         stems = tuple(a for t in query for a in t.alts)
         fact_hits = [h for h in self.fact_index.search(query, 4)
-                     if h.coverage >= self.FACT_MIN and self._mentions(h.index, names, self.fact_index)
+                     if h.coverage >= self._fact_min(query) and self._mentions(h.index, names, self.fact_index)
+                     and self._rarest_in(query, self.fact_index, h.index)
+                     and ("person" not in needs or self._whole(query, set(self.fact_index.tf[h.index])))
                      and all(satisfies(self.facts[h.index].answer["da"] + " " + self.facts[h.index].quote, n)
                              for n in needs)]
         passage_hits = self.passages.search(query, 5)
@@ -242,7 +279,8 @@ class KnowledgeBase:
             if hit.coverage < self.PASSAGE_MIN or not self._mentions(hit.index, names):
                 continue
             quote = self.passages.quote(hit.index, query)
-            if not self._has_rarest(query, quote.text):
+            if not self._has_rarest(query, quote.text) or (
+                    "person" in needs and not self._whole(query, set(self.analyzer.document_terms(quote.text)))):
                 continue  # the question's most specific word is not in what we would quote
             if boost_query is not None and quote.coverage < 0.3:
                 continue

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import snowballstemmer
 
-_TOKEN = re.compile(r"[a-zæøåéü]+(?:[-'’][a-zæøåéü]+)*|\d+(?:[.,]\d+)*")
+_TOKEN = re.compile(r"[a-zæøåéü]+\d+[a-zæøåéü]*|[a-zæøåéü]+(?:[-'’][a-zæøåéü]+)*|\d+(?:[.,]\d+)*")
 _STEM_DA = snowballstemmer.stemmer("danish")
 
 STOP_DA = frozenset("""
@@ -151,6 +152,7 @@ DA_SYNONYMS: dict[str, str] = {
     "kilometer": "km", "kilometre": "km", "hektar": "ha", "procent": "pct", "millioner": "mio", "million": "mio",
     "milliarder": "mia", "milliard": "mia", "kroner": "kr", "oprettet": "etableret", "oprettede": "etableret",
     "telefonnummer": "telefon", "tlf": "telefon", "email": "mail", "e-mail": "mail", "mailadresse": "mail",
+    "reducere": "reduktion", "reduceres": "reduktion", "reduceret": "reduktion", "nedbringe": "reduktion",
     "udløber": "udløb", "penge": "kr", "pengene": "kr", "beløb": "kr", "beløbet": "kr", "formanden": "formand", "forpersonen": "forperson",
 }
 
@@ -263,6 +265,7 @@ class Term:
     english: bool = False  # an English word with no Danish counterpart known: weighs little when missing
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     return _STEM_DA.stemWord(word)
 
@@ -294,10 +297,11 @@ class BM25:
         self.n = n
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
-        self.postings: dict[str, list[int]] = {}
+        self.norm = [k1 * (1 - b + b * length / self.avg) for length in self.len]
+        self.postings: dict[str, list[tuple[int, int]]] = {}
         for i, counts in enumerate(self.tf):
-            for t in counts:
-                self.postings.setdefault(t, []).append(i)
+            for t, f in counts.items():
+                self.postings.setdefault(t, []).append((i, f))
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
@@ -311,34 +315,39 @@ class BM25:
         return 2.0 if term.english else self.max_idf  # unknown Danish words mark a question off the map
 
     def search(self, query: list[Term], limit: int = 10) -> list[Hit]:
+        """Term at a time over the postings: only documents sharing a word with the query are touched."""
         if not query:
             return []
         weights = [self.weight_of(t) for t in query]
         total = sum(weights) or 1.0
-        candidates: set[int] = set()
-        for term in query:
-            for t in (*term.alts, *term.parts):
-                candidates.update(self.postings.get(t, ()))
-        hits = []
-        for i in candidates:
-            tf, norm = self.tf[i], self.k1 * (1 - self.b + self.b * self.len[i] / self.avg)
-            score, covered, matched = 0.0, 0.0, set()
-            for term, weight in zip(query, weights):
-                present = [t for t in term.alts if t in tf]
-                if present:
-                    t = max(present, key=lambda x: tf[x])
-                    f = tf[t]
-                    score += self.weight(t) * f * (self.k1 + 1) / (f + norm)
-                    covered += weight
-                    matched.add(t)
-                    continue
-                parts = [t for t in term.parts if t in tf]
-                if parts:  # a compound matched through its parts counts a little less
-                    for t in parts:
-                        f = tf[t]
-                        score += 0.5 * self.weight(t) * f * (self.k1 + 1) / (f + norm)
-                    covered += 0.8 * weight * len(parts) / len(term.parts)
-                    matched.update(parts)
-            hits.append(Hit(i, score, covered / total, frozenset(matched)))
-        hits.sort(key=lambda h: h.score, reverse=True)
-        return hits[:limit]
+        score: dict[int, float] = {}
+        covered: dict[int, float] = {}
+        matched: dict[int, set[str]] = {}
+        k1 = self.k1
+        for term, weight in zip(query, weights):
+            best: dict[int, tuple[float, str]] = {}
+            for t in term.alts:
+                idf = self.weight(t)
+                for i, f in self.postings.get(t, ()):
+                    gain = idf * f * (k1 + 1) / (f + self.norm[i])
+                    if i not in best or gain > best[i][0]:
+                        best[i] = (gain, t)
+            for i, (gain, t) in best.items():
+                score[i] = score.get(i, 0.0) + gain
+                covered[i] = covered.get(i, 0.0) + weight
+                matched.setdefault(i, set()).add(t)
+            if not term.parts:
+                continue
+            found: dict[int, list[str]] = {}
+            for t in term.parts:  # a compound matched through its parts counts a little less
+                for i, _ in self.postings.get(t, ()):
+                    if i not in best:
+                        found.setdefault(i, []).append(t)
+            for i, parts in found.items():
+                for t in parts:
+                    f = self.tf[i][t]
+                    score[i] = score.get(i, 0.0) + 0.5 * self.weight(t) * f * (k1 + 1) / (f + self.norm[i])
+                covered[i] = covered.get(i, 0.0) + 0.8 * weight * len(parts) / len(term.parts)
+                matched.setdefault(i, set()).update(parts)
+        top = sorted(score, key=score.__getitem__, reverse=True)[:limit]
+        return [Hit(i, score[i], covered[i] / total, frozenset(matched[i])) for i in top]
