@@ -11,10 +11,12 @@ import logging
 import re
 from typing import Any
 
+from bot.language import DA, EN
 from bot.turn import Turn
 from handlers.question import Candidate
 
 log = logging.getLogger(__name__)
+_WORD = re.compile(r"[a-zæøåéü]+")
 
 INTENT = "BudgetLookup"
 STATE_KEY = "budget"
@@ -29,23 +31,34 @@ async def answer(turn: Turn, question: str) -> Candidate | None:
     context = saved.get("context") if saved and saved.get("age", 1) == 0 else None
     if saved is not None:
         saved["age"] = saved.get("age", 0) + 1  # stale unless we answer this turn too
-    result = book.answer(question, turn.lang, context)
+    lang = _follow_up_language(question, turn.lang, saved if context else None)
+    result = book.answer(question, lang, context)
     if result is None:
         return None
 
     async def emit() -> None:
-        text = tidy(turn.t(INTENT, result.key, **result.vars))
+        text = tidy(turn.renderer.render(INTENT, result.key, lang, **result.vars))
         if result.key in NOT_COVERED:
             contact = suggest_contact(turn, question)
             if contact:
                 text = f"{text}\n{turn.t(INTENT, 'contact', contact=contact)}"
         turn.reply(text, suggestions=result.suggestions)
         if result.context:
-            turn.state[STATE_KEY] = {"context": result.context, "age": 0}
+            turn.state[STATE_KEY] = {"context": result.context, "age": 0, "lang": lang}
         else:
             turn.state.pop(STATE_KEY, None)
 
     return Candidate(result.score, emit, source=f"budget:{result.key}")
+
+
+def _follow_up_language(question: str, lang: str, saved: dict | None) -> str:
+    """A short follow-up with no language of its own ("as a percentage?", "2020?") keeps the answer's language."""
+    if not saved or saved.get("lang") not in ("da", "en"):
+        return lang
+    words = _WORD.findall(question.casefold())
+    if sum(w in EN for w in words) == sum(w in DA for w in words) and not any(c in question.casefold() for c in "æøå"):
+        return saved["lang"]
+    return lang
 
 
 def tidy(text: str) -> str:

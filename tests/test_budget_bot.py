@@ -27,3 +27,10 @@ async def test_ambiguity_buttons_and_english(bot):
     assert "Hjørring betaler 1.862 (1.000 kr.)" in answer and "489.473" not in answer
     reply = await bot.say("How much does Hjorring pay to the business house?", locale="en-US")
     assert "Hjørring pays 1,862" in reply and "source:" in reply
+
+
+async def test_a_short_follow_up_keeps_the_language_of_the_answer(bot):
+    assert "2,126,114" in await bot.say("What is the total 2021 budget of the Nordjysk Socialaftale secretariat?",
+                                        locale="en-US", conversation="en-1")
+    reply = await bot.say("as a percentage?", locale="da-DK", conversation="en-1")
+    assert "source:" in reply
