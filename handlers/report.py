@@ -269,7 +269,8 @@ async def submit_form(turn: Turn, match: Match) -> None:
         turn.lang = turn.flow.get("data", {}).get("lang", turn.lang)
     draft = _draft(turn)
     if draft is None or "municipality" not in draft:
-        turn.end_flow()
+        if turn.flow and turn.flow.get("name") == FLOW:
+            turn.end_flow()  # never another area's flow: an old form was clicked
         turn.say(R, "draft_expired")
         return
     value = turn.value or {}

@@ -21,12 +21,20 @@ from services.reports.crypto import new_data_key, new_master_key, open_sealed, s
 from services.reports.draft import DraftVault
 from services.reports.models import ReportCase, ReportMessage
 from services.reports.policy import PolicyError, parse_policy
+from tests import report_db
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 POLICIES = load_policies(ROOT / "knowledge" / "policies")
 MAYOR = POLICIES.get("Hjørring").recipients[0].aad_id
 
+
+
+@pytest.fixture(params=report_db.PARAMS)
+async def db(request, tmp_path):
+    """SQLite and PostgreSQL, like conftest's ``db``, but PostgreSQL is migrated once per session."""
+    async with report_db.database(request.param, tmp_path) as database:
+        yield database
 
 def service(db, keys: MasterKeys) -> ReportService:
     return ReportService(db, POLICIES, keys, CodeHasher(ArgonParams.for_tests()))
@@ -168,3 +176,39 @@ def test_sample_policies_load_and_broken_ones_name_file_and_field(tmp_path: Path
     (broken / "x.yaml").write_text("municipality: Hjørring\nversion: [", encoding="utf-8")
     with pytest.raises(PolicyError, match="x.yaml"):
         load_policies(broken)
+
+
+def test_rotation_command_rewraps_with_the_new_key_first(tmp_path: Path, monkeypatch, capsys):
+    import asyncio
+
+    from services.db import Database
+    from services.reports.__main__ import main
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    old, new = new_master_key(), new_master_key()
+
+    async def seed() -> str:
+        db = Database(url)
+        await db.migrate()
+        receipt = await service(db, MasterKeys.parse(f"old:{old}")).submit(report("Rotér mig"), None, NOW)
+        await db.dispose()
+        return receipt.ref
+
+    async def read() -> str:
+        db = Database(url)
+        view = await service(db, MasterKeys.parse(f"new:{new}")).open_case(MAYOR, ref, NOW)
+        await db.dispose()
+        return view.what
+
+    ref = asyncio.run(seed())
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("REPORT_MASTER_KEYS", f"new:{new},old:{old}")
+    assert main(["rotate"]) == 0
+    monkeypatch.setenv("REPORT_MASTER_KEYS", f"new:{new}")  # the old key retired
+    assert main(["verify-audit"]) == 0
+    assert asyncio.run(read()) == "Rotér mig"
+    monkeypatch.setenv("REPORT_MASTER_KEYS", "new:tooshort")
+    assert main(["rotate"]) == 2
+    out = capsys.readouterr()
+    assert "re-wrapped 1 report keys under 'new'" in out.out and "intact (2 entries)" in out.out
+    assert "REPORT_MASTER_KEYS" in out.err and old not in out.out + out.err and new not in out.out + out.err

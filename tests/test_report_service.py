@@ -26,6 +26,7 @@ from services.reports.models import ReportCase, ReportIdentity, ReportMessage
 from services.reports.policy import Policies, Recipient
 from services.reports.service import MAX_FAILED, RETENTION_KIND
 from services.tasks import Task
+from tests import report_db
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 3, 2, 10, 17, 33, tzinfo=UTC)  # a frozen clock: every call gets it passed in
@@ -39,6 +40,13 @@ NEWCOMER = "00000000-0000-0000-0860-000000000004"  # added to Hjørring's policy
 POLICIES_V2 = Policies({**POLICIES.by_municipality, "Hjørring": replace(
     HJ, version=2, recipients=(*HJ.recipients, Recipient(NEWCOMER, "Ny HR-chef (eksempel)", "hr")))})
 
+
+
+@pytest.fixture(params=report_db.PARAMS)
+async def db(request, tmp_path):
+    """SQLite and PostgreSQL, like conftest's ``db``, but PostgreSQL is migrated once per session."""
+    async with report_db.database(request.param, tmp_path) as database:
+        yield database
 
 def make_service(db, keys: MasterKeys | None = None, **hasher) -> ReportService:
     return ReportService(db, POLICIES, keys or MasterKeys.parse("k1:" + new_master_key()),
@@ -138,7 +146,8 @@ async def test_grant_is_audited_and_never_reaches_the_excluded(db):
     actions = [(e.actor, e.action, e.detail) for e in await svc.audit_entries(receipt.ref)]
     assert (MAYOR, "granted", f"to={NEWCOMER}") in actions
     granted = [json.loads(t.payload) for t in await tasks(db, f"report:{receipt.ref}")]
-    assert any(n["template"][1] == "access_granted" and n["recipient"]["aad_id"] == NEWCOMER for n in granted)
+    mine = {n["template"][1] for n in granted if n["recipient"]["aad_id"] == NEWCOMER}
+    assert mine == {"access_granted", "ack_reminder", "ack_overdue", "feedback_reminder", "feedback_overdue"}
 
 
 async def test_policy_rules_are_enforced(db):

@@ -142,4 +142,6 @@ def load_policies(directory: Path) -> Policies:
         if policy.municipality in out.by_municipality:
             raise PolicyError(f"{path}: field 'municipality' {policy.municipality} already has a policy")
         out.by_municipality[policy.municipality] = policy
+    if not out.by_municipality:
+        raise PolicyError(f"{directory}: no policy files (*.yaml) found")
     return out

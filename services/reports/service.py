@@ -239,6 +239,22 @@ class ReportService:
                              run_at, now.date(), municipality=municipality, ref=ref,
                              ack_due=ack_due.isoformat(), feedback_due=feedback_due.isoformat())
 
+    def _schedule_remaining(self, session: AsyncSession, case: ReportCase, person: dict, now: datetime) -> None:
+        """The deadline notices still ahead, for a recipient who joined the case late."""
+        summary = _summary(case)
+        plan = []
+        if case.acknowledged_on is None and case.status == "received":
+            plan += [("ack_reminder", at_morning(summary.ack_due - timedelta(days=ACK_REMIND_BEFORE)), "ack"),
+                     ("ack_overdue", at_morning(summary.ack_due + timedelta(days=1)), "ack")]
+        if case.feedback_on is None and case.status != "closed":
+            plan += [("feedback_reminder", at_morning(summary.feedback_due - timedelta(days=FEEDBACK_REMIND_BEFORE)), "feedback"),
+                     ("feedback_overdue", at_morning(summary.feedback_due + timedelta(days=1)), "feedback")]
+        for key, run_at, kind in plan:
+            if run_at > now:
+                self._notify(session, person, key, f"report:{case.ref}:{kind}", run_at, now.date(),
+                             municipality=case.municipality, ref=case.ref, ack_due=summary.ack_due.isoformat(),
+                             feedback_due=summary.feedback_due.isoformat())
+
     def _notify(self, session: AsyncSession, person: dict, key: str, subject: str, run_at: datetime, today: date,
                 **variables: str) -> Task:
         """A content-free notice through the task backend; the row's creation time is coarsened to the day."""
@@ -415,6 +431,7 @@ class ReportService:
             await audit.append(session, now.date(), aad_id.lower(), "granted", case.ref, f"to={newcomer.aad_id}")
             self._notify(session, _person(newcomer), "access_granted", f"report:{case.ref}", now, now.date(),
                          municipality=case.municipality, ref=case.ref)
+            self._schedule_remaining(session, case, _person(newcomer), now)
             return _person(newcomer)
 
     # ---- administration -----------------------------------------------------------------------
