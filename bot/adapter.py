@@ -63,7 +63,8 @@ class FastCloudAdapter(CloudAdapter):
         if not activity.type:
             raise HTTPBadRequest
         try:
-            invoke_response = await self.process_activity(request.headers.get("Authorization", ""), activity,
+            # None when absent: botbuilder's parameterized (sovereign cloud) path refuses only None cleanly
+            invoke_response = await self.process_activity(request.headers.get("Authorization"), activity,
                                                           bot.on_turn)
         except PermissionError as error:
             raise HTTPUnauthorized from error
@@ -71,12 +72,12 @@ class FastCloudAdapter(CloudAdapter):
             return json_response(data=serializer_helper(invoke_response.body), status=invoke_response.status)
         return Response(status=201)
 
-    async def process_activity(self, auth_header_or_authenticate_request_result: str | AuthenticateRequestResult,
+    async def process_activity(self, auth_header_or_authenticate_request_result: str | AuthenticateRequestResult | None,
                                activity: Activity, logic: Any) -> InvokeResponse | None:
         auth = self.bot_framework_authentication
         given = auth_header_or_authenticate_request_result
         result = given if isinstance(given, AuthenticateRequestResult) else (
-            await self.connector.authenticate(auth, activity, given or ""))
+            await self.connector.authenticate(auth, activity, given))
         activity.caller_id = result.caller_id
         connector_client = await self.connector.client_for(result, activity.service_url)
         if not connector_client:
@@ -120,8 +121,12 @@ class FastCloudAdapter(CloudAdapter):
         return responses
 
 
-def create_adapter(settings: Settings) -> FastCloudAdapter:
-    adapter = FastCloudAdapter(ConfigurationBotFrameworkAuthentication(_AuthConfig(settings)))
+def create_adapter(settings: Settings, *, configuration: Any = None, credentials_factory: Any = None) -> FastCloudAdapter:
+    """The adapter for ``settings``; ``configuration`` (botbuilder's names, e.g. a sovereign cloud's
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL) and ``credentials_factory`` replace the defaults."""
+    auth = ConfigurationBotFrameworkAuthentication(configuration or _AuthConfig(settings),
+                                                   credentials_factory=credentials_factory)
+    adapter = FastCloudAdapter(auth)
 
     async def on_error(context: TurnContext, error: Exception) -> None:
         log.error("unhandled turn error activity=%s type=%s", context.activity.id, type(error).__name__,

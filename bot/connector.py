@@ -94,7 +94,7 @@ class BotConnector:
         self.token_fetches = 0  # how many times a token was actually requested (tests, the curious)
 
     # -- incoming ---------------------------------------------------------------------------------
-    async def authenticate(self, auth: Any, activity: Any, auth_header: str) -> Any:
+    async def authenticate(self, auth: Any, activity: Any, auth_header: str | None) -> Any:
         """``auth.authenticate_request(activity, auth_header)``, cached per token until it expires.
 
         Unauthenticated requests (no header) are never cached: botbuilder decides each time whether
