@@ -92,9 +92,9 @@ class ProactiveSender:
 
     async def send(self, ref: StoredRef, activity: dict[str, Any]) -> str:
         """POST the activity into the stored conversation; returns the activity id the connector gave it."""
-        token = await self._token(ref.tenant_id)
-        if token and not ref.service_url.startswith("https://"):
+        if self.settings.app_id and not _safe_for_token(ref.service_url):
             raise PermanentError("refusing to send a Bot Framework token to a non-https service URL")
+        token = await self._token(ref.tenant_id)
         url = f"{ref.service_url.rstrip('/')}/v3/conversations/{quote(ref.conversation_id, safe=':@;=')}/activities"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         session = await self.session()
@@ -117,6 +117,14 @@ class ProactiveSender:
                 raise PermanentError(f"Teams connector answered HTTP {response.status}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RetryableError(f"Teams connector not reachable ({type(exc).__name__})") from exc
+
+
+def _safe_for_token(url: str) -> bool:
+    """https, or plain http on loopback (the Bot Framework Emulator, a local stand-in)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"))
 
 
 def notice_activity(ref: StoredRef, text: str, card: dict | None) -> dict[str, Any]:
@@ -285,8 +293,11 @@ async def tasks_command(settings: Settings, args) -> str:  # type: ignore[no-unt
             async with db.sessions() as session, session.begin():
                 n = await tasks.retry_dead(session, args.task_id)
             return f"queued {n} dead task(s) again"
+        from sqlalchemy import func, select
+
         async with db.sessions() as session:
-            stats = await tasks.counts(session)
-        return "\n".join(f"{k}: {v}" for k, v in sorted(stats.items())) or "no tasks"
+            rows = (await session.execute(select(tasks.Task.kind, tasks.Task.status, func.count())
+                                          .group_by(tasks.Task.kind, tasks.Task.status))).all()
+        return "\n".join(f"{kind} {status}: {n}" for kind, status, n in sorted(rows)) or "no tasks"
     finally:
         await db.dispose()

@@ -73,6 +73,12 @@ class Delivered:
 
 
 Handler = Callable[[TaskContext], Awaitable[Delivered | None]]
+REGISTERED: dict[str, Handler] = {}
+
+
+def register(kind: str, handler: Handler) -> None:
+    """Register a handler for a task kind in every worker of this process (call it at import time)."""
+    REGISTERED[kind] = handler
 
 
 @dataclass
@@ -121,6 +127,7 @@ class Worker:
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
+        self.handlers = {**REGISTERED, **self.handlers}
 
     # -- claiming ---------------------------------------------------------------------------------
     async def claim(self, limit: int | None = None) -> list[_Claimed]:
@@ -134,7 +141,9 @@ class Worker:
         t = Task.__table__
         due = or_(and_(t.c.status == "pending", t.c.run_at <= now),
                   and_(t.c.status == "running", t.c.locked_until < now))
-        pick = select(t.c.id).where(due).order_by(t.c.run_at, t.c.id).limit(limit or self.config.batch)
+        # Only kinds this worker can run: a worker of an older release leaves newer kinds to the others.
+        pick = (select(t.c.id).where(due, t.c.kind.in_(sorted(self.handlers)))
+                .order_by(t.c.run_at, t.c.id).limit(limit or self.config.batch))
         if not self.db.is_sqlite:
             pick = pick.with_for_update(skip_locked=True)
         chosen = pick.cte("chosen")

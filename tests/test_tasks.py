@@ -280,7 +280,7 @@ async def test_smtp_down_is_retried_not_lost(db, clock, flaky):
 async def test_a_task_whose_worker_died_is_retried_after_its_lease(db, backend, flaky, clock):
     await backend.refs.remember(reference("lis", service_url=flaky.url))
     await add(db, notify_payload("lis", ref="lease"), run_at=clock.now)
-    crashed = Worker(db, {}, clock=clock)
+    crashed = Worker(db, {"notify": backend.notify}, clock=clock)
     assert len(await crashed.claim()) == 1  # claimed, then the worker "dies" before doing anything
     assert await backend.worker.run_until_idle() == 0  # leased to the dead worker
     clock.advance(seconds=121)
@@ -342,3 +342,46 @@ async def test_the_bot_stores_the_reference_and_its_own_worker_delivers(aiohttp_
             break
         await asyncio.sleep(0.05)
     assert flaky.sent["a:nina"][-1]["text"] == "Dette er en testbesked (in-process) fra KKR Nordjyllands Teams-bot."
+
+
+class _Credentials:
+    """Stands in for MSAL's client-credentials call to Entra ID, which this machine cannot reach."""
+
+    calls = 0
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        _Credentials.calls += 1
+        return "token-123"
+
+
+async def test_with_an_app_id_the_connector_gets_a_bot_framework_token(sqlite_db, flaky, clock):
+    settings = make_settings(sqlite_db.url, app_id="00000000-0000-0000-0000-0000000000aa", app_password="x")
+    backend = TaskBackend(settings, sqlite_db, RENDERER, clock=clock)
+    backend.sender._credentials = _Credentials()
+    await backend.refs.remember(reference("ole", service_url=flaky.url))
+    await backend.refs.remember(reference("per", service_url="http://connector.example.net"))
+    await add(sqlite_db, notify_payload("ole"), run_at=clock.now)
+    await add(sqlite_db, notify_payload("per"), run_at=clock.now)
+    await backend.worker.run_until_idle()
+    assert flaky.auth_headers == ["Bearer token-123"]
+    rows = await task_rows(sqlite_db)
+    assert [r.status for r in rows] == ["done", "dead"]
+    assert rows[1].last_error == "refusing to send a Bot Framework token to a non-https service URL"
+    await backend.stop()
+
+
+async def test_a_worker_leaves_kinds_it_cannot_run_and_runs_registered_kinds(sqlite_db, clock, monkeypatch):
+    from services import worker as worker_module
+
+    async with sqlite_db.sessions() as session, session.begin():
+        enqueue(session, "test_cleanup", {"ref": "R1"}, run_at=clock.now, subject="report:R1:retention")
+    assert await Worker(sqlite_db, {}, clock=clock).run_until_idle() == 0  # stays queued, not dead
+    assert [r.status for r in await task_rows(sqlite_db)] == ["pending"]
+    seen = []
+
+    async def cleanup(ctx):
+        seen.append(ctx.payload["ref"])
+
+    monkeypatch.setitem(worker_module.REGISTERED, "test_cleanup", cleanup)
+    assert await Worker(sqlite_db, {}, clock=clock).run_until_idle() == 1
+    assert seen == ["R1"] and [r.status for r in await task_rows(sqlite_db)] == ["done"]
