@@ -24,6 +24,9 @@ MAX_SHOWN = 3
 _YES = {"ja", "jo", "jep", "jeps", "yes", "y", "yep", "yeah", "ok", "okay", "sure", "gerne", "send", "absolut"}
 _NO = {"nej", "no", "nope", "nah", "aldrig", "ikke", "not", "dont", "lad", "never", "annuller", "cancel"}
 _DETAILS = ("email", "phone", "address")
+# A role word the routing understands in both languages, remembered for follow-ups ("og i Aalborg?").
+_ROLE_WORD = {"chair": "formand", "vice_chair": "næstformand", "mayor": "borgmester", "director": "direktør",
+              "coordinator": "koordinator", "signatory": "underskriver", "representative": "repræsentant"}
 _WHO_IS = re.compile(
     r"\b(hvem|who)('s| er| var| is| was| are| were| bliver| chairs| leads| heads| signed| signs| skrev| skriver"
     r"| underskrev| underskriver| sidder| holds| represents| repraesenterer)\b"
@@ -57,12 +60,24 @@ async def answer(turn: Turn, question: str) -> Candidate | None:
     lk = d.lookup(question, turn.lang)
     score = confidence(d, lk, question)
     if score is None:
+        lk, score = _follow_up(turn, d, lk, question)
+    if score is None:
         return None
 
     async def emit() -> None:
         await respond(turn, lk, question)
 
     return Candidate(score, emit, source="contact")
+
+
+def _follow_up(turn: Turn, d: Directory, lk: Lookup, question: str) -> tuple[Lookup, float | None]:
+    """ "og i Aalborg?" / "and Læsø?" right after "hvem er borgmester i Thisted?": the same role, another place."""
+    last = (turn.state.get(STATE_KEY) or {}).get("role")
+    words = question.split()
+    if not last or len(words) > 5 or lk.roles or lk.people or not lk.orgs:
+        return lk, None
+    again = d.lookup(f"{last} {question}", turn.lang)
+    return (again, 0.6) if again.role_found else (lk, None)
 
 
 def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
@@ -95,6 +110,7 @@ def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
 async def respond(turn: Turn, lk: Lookup, question: str) -> None:
     d = directory(turn)
     assert d is not None
+    role_word = _ROLE_WORD.get((lk.roles or [""])[0], "") if lk.role_found else ""
     if not lk.matches:
         turn.say(INTENT, "no_match")
         return
@@ -111,6 +127,9 @@ async def respond(turn: Turn, lk: Lookup, question: str) -> None:
         turn.reply(turn.t(INTENT, "all_mayors", mayors=sorted(mayors, key=lambda m: m["organisation"])))
     else:
         _contacts(turn, d, lk, question)
+    remembered = turn.state.get(STATE_KEY)
+    if isinstance(remembered, dict):
+        remembered["role"] = role_word
 
 
 def _choose(lk: Lookup) -> list[ContactMatch]:
@@ -135,8 +154,8 @@ def _contacts(turn: Turn, d: Directory, lk: Lookup, question: str) -> None:
         lead = "ambiguous_name" if len(names) > 1 else "several"
         text = "\n".join([turn.t(INTENT, lead)] + [f"• {_one_line(turn, d, m)} – {_why(turn, m)}" for m in shown])
     notes = {m.topic_note for m in shown if m.topic_note}
-    if notes:
-        text += "\n\n" + "\n".join(sorted(notes))
+    if notes:  # the topic's own advice first ("go to your mayor and/or municipal director"), then who
+        text = "\n".join(sorted(notes)) + "\n\n" + text
     _remember(turn, shown, question)
     offer = [m for m in shown if m.can_receive]
     if offer:
@@ -246,9 +265,9 @@ def _lower_first(text: str) -> str:
     return text if text[:3].isupper() or "'" in text[:5] else text[:1].lower() + text[1:]
 
 
-def _remember(turn: Turn, shown: list[ContactMatch], question: str) -> None:
+def _remember(turn: Turn, shown: list[ContactMatch], question: str, role: str = "") -> None:
     turn.state[STATE_KEY] = {"ids": [m.id for m in shown][:MAX_SHOWN], "question": question[:handovers.MAX_QUESTION],
-                             "why": {m.id: _why(turn, m) for m in shown}}
+                             "why": {m.id: _why(turn, m) for m in shown}, "role": role}
 
 
 # ----------------------------------------------------------------------------------------- the card

@@ -756,6 +756,8 @@ class Directory:
                 result.role_found = True
                 continue
             targets = orgs if orgs else []
+            if not targets and role in ("chair", "vice_chair") and not result.topics and not result.people:
+                targets = ["kkr-nordjylland"]  # "hvem er formand?" in KKR Nordjylland's own bot
             if not targets:
                 holders = self._people_with_role(role)
                 narrowed = [p for p in holders if self._role_for_topics(p, role, result.topics)]

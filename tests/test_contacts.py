@@ -72,6 +72,8 @@ def test_the_mayor_of_each_municipality(municipality, template, lang):
 @pytest.mark.parametrize("question, lang, name", [
     ("Hvem er formand for KKR Nordjylland?", "da", "Arne Boelt"),
     ("hvem er KKR-formand", "da", "Arne Boelt"),
+    ("hvem er formand?", "da", "Arne Boelt"),
+    ("Who is the deputy chair?", "en", "Mogens Christen Gade"),
     ("hvem er næstformand i KKR?", "da", "Mogens Christen Gade"),
     ("Who is the vice-chair of KKR?", "en", "Mogens Christen Gade"),
     ("Who chairs the board of Erhvervshus Nordjylland?", "en", "Mogens Christen Gade"),

@@ -114,6 +114,13 @@ async def test_the_contact_card_has_name_role_organisation_why_and_buttons(sqlit
     assert chat.button("Send mit spørgsmål videre")["contact"] == "netta-ben-yedidia"
 
 
+async def test_a_follow_up_keeps_the_role_and_changes_the_place(sqlite_db):
+    chat = Chat(sqlite_db)
+    assert "Ulla Vestergaard" in await chat.say("hvem er borgmester i Thisted?")
+    assert "Thomas Kastrup-Larsen" in await chat.say("og i Aalborg?")
+    assert "Karsten Nielsen" in await chat.say("and Læsø?", locale="en-US")
+
+
 async def test_ambiguity_shows_each_candidate_and_why(sqlite_db):
     chat = Chat(sqlite_db)
     text = await chat.say("Ulla")
