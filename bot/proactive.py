@@ -255,9 +255,11 @@ def add_commands(sub) -> None:  # type: ignore[no-untyped-def]
                         help="seconds an attempt may be in flight before it counts as ended (default 60)")
     worker.add_argument("--poll", type=float, default=1.0, help="seconds between looks at an idle queue")
     tasks = sub.add_parser("tasks", help="administrator view of the task queue")
-    tasks.add_argument("action", choices=["dead", "retry", "stats"],
-                       help="dead: list dead-lettered tasks; retry [ID]: queue dead tasks again; stats: counts")
+    tasks.add_argument("action", choices=["dead", "retry", "stats", "purge"],
+                       help="dead: list dead-lettered tasks; retry [ID]: queue dead tasks again; stats: counts; "
+                            "purge: delete finished tasks older than --days")
     tasks.add_argument("task_id", nargs="?", type=int)
+    tasks.add_argument("--days", type=int, default=90, help="purge: keep finished tasks this many days (90)")
 
 
 async def run_worker_command(settings: Settings, args) -> None:  # type: ignore[no-untyped-def]
@@ -293,6 +295,10 @@ async def tasks_command(settings: Settings, args) -> str:  # type: ignore[no-unt
             async with db.sessions() as session, session.begin():
                 n = await tasks.retry_dead(session, args.task_id)
             return f"queued {n} dead task(s) again"
+        if args.action == "purge":
+            async with db.sessions() as session, session.begin():
+                n = await tasks.purge(session, utcnow() - timedelta(days=max(0, args.days)))
+            return f"purged {n} finished task(s)"
         from sqlalchemy import func, select
 
         async with db.sessions() as session:

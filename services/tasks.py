@@ -150,6 +150,23 @@ async def retry_dead(session: AsyncSession, task_id: int | None = None, *, now: 
     return result.rowcount or 0
 
 
+async def purge(session: AsyncSession, older_than: datetime) -> int:
+    """Delete finished tasks (done, cancelled) and their delivery records from before ``older_than``.
+
+    Dead tasks stay until an administrator has looked at them (retry, or delete by hand).
+    """
+    from sqlalchemy import delete
+
+    finished = select(Task.id).where(Task.status.in_(("done", "cancelled")),
+                                     Task.created_at < as_utc(older_than))
+    ids = list((await session.execute(finished)).scalars())
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        await session.execute(delete(Delivery).where(Delivery.task_id.in_(chunk)))
+        await session.execute(delete(Task).where(Task.id.in_(chunk)))
+    return len(ids)
+
+
 async def counts(session: AsyncSession) -> dict[str, int]:
     from sqlalchemy import func
 

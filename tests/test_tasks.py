@@ -385,3 +385,19 @@ async def test_a_worker_leaves_kinds_it_cannot_run_and_runs_registered_kinds(sql
     monkeypatch.setitem(worker_module.REGISTERED, "test_cleanup", cleanup)
     assert await Worker(sqlite_db, {}, clock=clock).run_until_idle() == 1
     assert seen == ["R1"] and [r.status for r in await task_rows(sqlite_db)] == ["done"]
+
+
+async def test_purge_deletes_only_old_finished_tasks(db, backend, flaky, clock):
+    await backend.refs.remember(reference("pia", service_url=flaky.url))
+    for i in range(3):
+        await add(db, notify_payload("pia", ref=str(i)), run_at=clock.now, subject=f"s:{i}")
+    await backend.worker.run_until_idle()
+    await add(db, notify_payload("pia"), run_at=clock.now + timedelta(days=1), subject="later")
+    async with db.sessions() as session, session.begin():
+        await cancel(session, "later")
+    await add(db, notify_payload("pia"), run_at=clock.now + timedelta(days=2), subject="upcoming")
+    async with db.sessions() as session, session.begin():
+        assert await tasks.purge(session, tasks.utcnow() + timedelta(seconds=1)) == 4
+    assert [r.subject for r in await task_rows(db)] == ["upcoming"]
+    async with db.sessions() as session:
+        assert (await session.execute(select(Delivery))).scalars().all() == []
