@@ -404,7 +404,10 @@ class BudgetBook:
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         best_id, best = ranked[0]
         named_line = self._named_line(best_id, slots)
-        if not (slots.wants_figure or named_line):
+        terse = (bool(slots.municipalities) and len(slots.text.split()) <= 4
+                 and self.tables.get(best_id).kind == "municipalities"
+                 and weight(slots.text, self.tables.get(best_id).keywords) > 0 and not slots.who)  # "Hjørring erhvervshus"
+        if not (slots.wants_figure or named_line or terse):
             return None  # a person, a place or a definition: the passages answer those
         if best >= 1.3 and self.tables.get(best_id).kind == "lines" and not weight(slots.text, self.tables.get(best_id).keywords):
             # Only a budget line is named, no table: answer when the line is specific to one table, or offer
