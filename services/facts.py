@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from services.passages import KnowledgeError, Passage, PassageIndex, Quote, load_passages
-from services.textsearch import BM25, EN_DA, QUESTION_WORDS, Analyzer, Term, fold
+from services.textsearch import BM25, EN_DA, QUESTION_WORDS, STOP_DA, STOP_EN, Analyzer, Term, fold
 
 # What a question asks for, and what a quoted sentence must then contain to answer it.
 _NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
@@ -39,7 +39,7 @@ michael mogens morten netta niels ole per peter pia poul rasmus simon susanne s�
 _NAME = re.compile(r"\b([A-ZÆØÅ][A-Za-zÆØÅæøåé]+) (?:[A-ZÆØÅ]\. )?[A-ZÆØÅ][A-Za-zÆØÅæøåé]+")
 _GREETING = re.compile(r"^\W*(hej|hejsa|hallo|goddag|godmorgen|god morgen|tak|mange tak|hi|hello|hey|thanks|thank you|"
                        r"ok|okay|fint|super|farvel|bye)\W*$", re.I)
-_PROPER = re.compile(r"(?<!^)(?<![.?!] )\b[A-ZÆØÅ][A-Za-zÆØÅæøå]{2,}")
+_PROPER = re.compile(r"(?<!^)(?<![.?!] )\b[A-ZÆØÅÉ][A-Za-zÆØÅæøåÉéÜü]{2,}")
 _GENERIC_NAMES = frozenset("kkr nordjylland region danmark kommune kommuner kl eu nord".split())
 # Questions answered yes or no ("Kan KKR ...?", "Is KKR obliged ...?"): about rules, not about whom to call.
 _YES_NO = re.compile(r"^\W*(kan|må|skal|er|har|bliver|gælder|bør|can|may|must|is|are|does|do|should|has|have)\b", re.I)
@@ -208,7 +208,7 @@ class KnowledgeBase:
         out = []
         for match in _PROPER.finditer(question.strip()):
             word = fold(match.group(0))
-            if word in _GENERIC_NAMES or word in EN_DA or word in QUESTION_WORDS:
+            if word in _GENERIC_NAMES or word in EN_DA or word in QUESTION_WORDS or word in STOP_DA or word in STOP_EN:
                 continue
             stems = self.analyzer.expand(word[:-1] if word.endswith("s") and len(word) > 5 else word)
             out.append(Term(stems[:1], stems[1:]))

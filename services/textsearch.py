@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -124,6 +125,16 @@ EN_DA: dict[str, str] = {
     "participate": "deltage", "recruit": "rekruttering", "recruitment": "rekruttering", "appoints": "udpeger",
     "appoint": "udpege", "appointed": "udpeget", "chairs": "formand", "leads": "formand leder",
     "purpose": "formål", "aim": "formål", "why": "formål", "focus": "fokus", "areas": "områder",
+    "long": "", "last": "gælder løbetid", "lasts": "gælder løbetid", "duty": "pligt tavshedspligt",
+    "extra": "ekstra", "additional": "ekstra", "informal": "uformelle", "settings": "sammenhænge", "dinners": "middage", "dinner": "middage",
+    "trips": "studieture", "conferences": "konferencer", "welfare": "velfærd velfærdsuddannelserne",
+    "educations": "uddannelser", "nationally": "landsplan", "national": "nationale landsplan",
+    "buy": "indkøb købe", "bought": "indkøb", "purchases": "indkøb", "sector": "sektor",
+    "speech": "tale", "opening": "åbning", "headquarters": "hovedkontor", "head": "hoved",
+    "pilot": "pilotprojekter", "projects": "projekter", "project": "projekt", "owns": "ejet ejer ejerkredsen",
+    "own": "ejer", "owner": "ejer", "owners": "ejerkredsen ejer", "partner": "partnere",
+    "screened": "screeninger", "screening": "screeninger", "smes": "smv'er", "sme": "smv'er",
+    "created": "oprettes oprettet etableret",
     "employees": "medarbejdere", "phone": "telefon", "telephone": "telefon", "number": "nummer",
     "email": "mail", "e-mail": "mail", "address": "adresse", "cooperation": "samarbejde", "collaboration": "samarbejde",
 }
@@ -145,7 +156,8 @@ EN_PHRASES: dict[str, str] = {
     "stone reefs": "stenrev", "fjord gardens": "fjordhaver", "cycle paths": "cykelstier", "bike paths": "cykelstier",
     "rehabilitation teams": "rehabiliteringsteams", "contact courses": "kontaktforløb", "phone number": "telefon",
     "e-mail address": "mail", "email address": "mail", "run out": "udløber", "paid for": "betale",
-    "interest groups": "interesseorganisationer", "district council": "kommunalbestyrelse",
+    "interest groups": "interesseorganisationer", "opening speech": "åbningstale", "public sector": "offentlige",
+    "welfare educations": "velfærdsuddannelserne", "sustainability leaders": "bæredygtighedsledere", "district council": "kommunalbestyrelse",
 }
 # Danish spelling variants and abbreviations the bundle writes differently.
 DA_SYNONYMS: dict[str, str] = {
@@ -182,6 +194,7 @@ class Analyzer:
     words: set[str] = field(default_factory=set)  # surface words of the corpus
     stems: set[str] = field(default_factory=set)
     _cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _sorted: list[str] | None = None  # the stems in order, for completions
 
     def learn(self, texts: Iterable[str]) -> None:
         for text in texts:
@@ -189,6 +202,7 @@ class Analyzer:
                 if token[0].isalpha() and token not in STOP_DA:
                     self.words.add(token)
                     self.stems.add(stem(token))
+        self._sorted = None
 
     def terms(self, text: str, english: bool = False) -> list[Term]:
         """One entry per content word of a query: its alternative stems and its compound parts."""
@@ -220,8 +234,23 @@ class Analyzer:
             if token in STOP_DA:
                 continue
             stems = self.expand(token)
-            out.append(Term(stems[:1], stems[1:], english=english and stems[0] not in self.stems))
+            alts = stems[:1] + self.completions(stems[0])
+            out.append(Term(alts, stems[1:], english=english and stems[0] not in self.stems))
         return out
+
+    def completions(self, word_stem: str) -> tuple[str, ...]:
+        """Corpus stems that extend a stem the corpus lacks ("screen" -> "screening"): Danish derivations
+        the stemmer leaves apart. At most three, shortest first."""
+        if word_stem in self.stems or len(word_stem) < 5 or not word_stem.isalpha():
+            return ()
+        if self._sorted is None:
+            self._sorted = sorted(self.stems)
+        at = bisect_left(self._sorted, word_stem)
+        found = []
+        while at < len(self._sorted) and self._sorted[at].startswith(word_stem) and len(found) < 20:
+            found.append(self._sorted[at])
+            at += 1
+        return tuple(sorted(found, key=len)[:3])
 
     def document_terms(self, text: str) -> list[str]:
         """All stems of a document, compound parts included, for indexing."""

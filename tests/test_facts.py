@@ -48,12 +48,12 @@ def test_questions_find_their_fact(kb: KnowledgeBase, lang: str, question: str, 
 
 
 def test_a_passage_answer_quotes_the_bundle_with_its_lines(kb: KnowledgeBase) -> None:
-    answer = kb.lookup("Hvad er Natureman-projektets projektperiode?", "da")
+    answer = kb.lookup("Hvornår overgik pædagoguddannelsen i Thisted til UCN?", "da")
     assert answer is not None and answer.kind == "passage"
     quote = answer.quote
     assert all(part in quote.passage.text for part in quote.text.split(" … "))  # a quote, never a paraphrase
-    assert "Natureman" in quote.text  # the sentence naming the project is quoted with the one answering
-    assert "2018" in quote.text and "2025" in quote.text
+
+    assert "1. juli 2016" in quote.text
     first, last = quote.lines
     assert quote.passage.lines[0] <= first <= last <= quote.passage.lines[1]
     assert len(quote.text) < 500
@@ -80,6 +80,12 @@ def test_questions_the_documents_do_not_answer_are_refused(kb: KnowledgeBase, la
 @pytest.mark.parametrize("text", ["hej", "Hej!", "tak", "thanks", "asdf qwerty", "ok", "zzzz"])
 def test_greetings_and_gibberish_are_left_to_the_fallback(kb: KnowledgeBase, text: str) -> None:
     assert kb.lookup(text, "da") is None
+
+
+def test_quote_adds_the_sentence_naming_the_subject(kb: KnowledgeBase) -> None:
+    quote = kb.passages.quote(next(i for i, p in enumerate(kb.passages.passages) if "Natureman er et" in p.text),
+                              kb.terms("Hvad er Natureman-projektets projektperiode?", "da"))
+    assert "Natureman" in quote.text and "2018 – 2025" in quote.text and " … " in quote.text
 
 
 def test_ambiguous_question_gives_each_fitting_fact(kb: KnowledgeBase) -> None:
