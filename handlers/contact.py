@@ -24,6 +24,7 @@ MAX_SHOWN = 3
 _YES = {"ja", "jo", "jep", "jeps", "yes", "y", "yep", "yeah", "ok", "okay", "sure", "gerne", "send", "absolut"}
 _NO = {"nej", "no", "nope", "nah", "aldrig", "ikke", "not", "dont", "lad", "never", "annuller", "cancel"}
 _DETAILS = ("email", "phone", "address")
+_WHICH = re.compile(r"\b(hvilken|hvilket|hvilke|which|hvor)\b")
 # A role word the routing understands in both languages, remembered for follow-ups ("og i Aalborg?").
 _ROLE_WORD = {"chair": "formand", "vice_chair": "næstformand", "mayor": "borgmester", "director": "direktør",
               "coordinator": "koordinator", "signatory": "underskriver", "representative": "repræsentant"}
@@ -84,7 +85,7 @@ def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
     """How sure we are that the question is about whom to contact (see handlers.question's scale)."""
     if not lk.matches:
         return None
-    place = "location" in lk.asks or ("secretariat" in lk.asks and lk.who)
+    place = "location" in lk.asks or ("secretariat" in lk.asks and (lk.who or _WHICH.search(fold(question))))
     if lk.role_found:
         # "Hvem er formand for KKR?", "Thisteds borgmester – hvem er det?", "Hjørring borgmester": yes.
         # "Can a Passagerråd meet without the KKR representative?", "who drafts the agenda with the chair?": a
@@ -115,7 +116,8 @@ async def respond(turn: Turn, lk: Lookup, question: str) -> None:
         turn.say(INTENT, "no_match")
         return
     top = lk.matches[0]
-    place = "location" in lk.asks or ("secretariat" in lk.asks and (lk.who or not lk.roles))
+    place = "location" in lk.asks or ("secretariat" in lk.asks and (lk.who or not lk.roles
+                                                                  or bool(_WHICH.search(fold(question)))))
     if top.kind == "unfilled" and (top.placeholder or lk.role_found):
         _unfilled(turn, d, top, question)
     elif place and lk.orgs and not lk.role_found:
@@ -215,25 +217,33 @@ def _place(turn: Turn, d: Directory, lk: Lookup, question: str) -> None:
 
 
 def _detail(turn: Turn, d: Directory, lk: Lookup, question: str) -> None:
+    """E-mail, phone or address: the person's own, or for an organisation, its contact person's."""
     target = d.match_for(lk.people[0], turn.lang) if lk.people else d.match_for(lk.orgs[0], turn.lang)
     if target is None:
         turn.say(INTENT, "no_match")
         return
-    asked = [a for a in _DETAILS if a in lk.asks]
-    parts, missing = [], []
-    for ask in asked:
-        value = getattr(target, ask)
-        if value:
-            lines = target.lines.split(",")[-1].strip() if target.lines else ""
-            parts.append(turn.t(INTENT, f"detail_{ask}", name=target.name, value=_display(ask, value),
-                                source=d.source(lines, turn.lang), lines=lines))
-        else:
+    via = [] if lk.people else d.people_of(lk.orgs[0], turn.lang)
+    parts, missing, shown = [], [], [target]
+    for ask in [a for a in _DETAILS if a in lk.asks]:
+        holder = target if getattr(target, ask) else next((p for p in via if getattr(p, ask)), None)
+        if holder is None:
             missing.append(ask)
+            continue
+        lines = holder.lines.split(",")[-1].strip() if holder.lines else ""
+        value, source = _display(ask, getattr(holder, ask)), d.source(lines, turn.lang)
+        if holder is target:
+            parts.append(turn.t(INTENT, f"detail_{ask}", name=target.name, value=value, source=source, lines=lines))
+        else:
+            parts.append(turn.t(INTENT, "detail_via", org=target.name, name=holder.name, role=holder.role,
+                                label=turn.t(INTENT, f"{ask}_label"), value=value, source=source, lines=lines))
+            if holder not in shown:
+                shown.insert(0, holder)
     for ask in missing:
         parts.append(turn.t(INTENT, "detail_missing", what=turn.t(INTENT, f"what_{ask}"), name=target.name))
-    shown = [target]
-    if missing:
-        others = [m for m in lk.matches if m.is_real and m.id != target.id and (m.email or m.phone or m.address)]
+    if missing and len(shown) == 1:
+        others = [m for m in via + [m for m in lk.matches if m.is_real]
+                  if m.id != target.id and (m.email or m.phone or m.address)]
+        others = list({m.id: m for m in others}.values())
         if others:
             parts.append(turn.t(INTENT, "instead") + " " + "; ".join(
                 f"{_one_line(turn, d, m)} {_contact_bits(turn, m)}" for m in others[:2]))

@@ -534,10 +534,12 @@ class Directory:
         if not q.tokens:
             return result
         result.asks = self._asks(q)
+        people = self._people(q)
+        if people and q.has_token("nummer", "nummeret", "number", "nr", "mobil", "mobile"):
+            result.asks.add("phone")  # "Nettas nummer"
         result.roles = self._roles(q, result.role_tokens)
         result.contact_words = any(w in q.compact for w in _CONTACT_WORDS)
         result.who = q.has_token(*_WHO)
-        people = self._people(q)
         orgs = self._orgs(q)
         topics = self._topics(q)
         result.people = [pid for pid, _ in people]
@@ -640,6 +642,12 @@ class Directory:
                 asks.add(ask)
         if "email" in asks and q.has_token("e") and not any(s in q.compact for s in ("email", "mail")):
             asks.discard("email")
+        if "address" in asks and "email" in asks:
+            rest = q.compact
+            for compound in ("emailaddress", "emailadresse", "mailadresse", "mailaddress"):
+                rest = rest.replace(compound, "")
+            if not any(s in rest for s in ("adresse", "address")):
+                asks.discard("address")  # "e-mail address" asks for the e-mail only
         first_two = q.tokens[:2]
         if len(first_two) == 2 and "location" not in asks and (
                 (first_two[0] == "hvor" and first_two[1] in ("er", "ligger", "har", "sidder", "holder", "finder", "bor"))
@@ -880,6 +888,10 @@ class Directory:
         if ref in self.orgs:
             return self._org_match(self.orgs[ref], lang, 0.5, [])
         return None
+
+    def people_of(self, org_id: str, lang: str = "da") -> list[ContactMatch]:
+        """An organisation's people, its contact person first, each shown in their role there."""
+        return [self._person_match(p, lang, 0.5, [], org_id=org_id) for p in self._org_people(org_id)]
 
     def holders(self, role: str, lang: str = "da") -> list[ContactMatch]:
         """Everyone holding ``role`` (e.g. all mayors), each shown in that role."""

@@ -92,6 +92,11 @@ async def counts(db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     ("hvem er borgmester i Odense?", "da-DK", ["fremgår ikke", "Thisted Kommune: Ulla Vestergaard"], []),
     ("hvem er direktør for Erhvervshus Nordjylland?", "da-DK", ["fremgår ikke", "Mogens Christen Gade"], []),
     ("Hvad er Netta Ben-Yedidias telefonnummer?", "da-DK", ["25 20 27 25"], []),
+    ("Kan du give mig Nettas nummer?", "da-DK", ["25 20 27 25"], []),
+    ("What is the e-mail address for notices to Passagerpulsen?", "en-US", ["gkw@fbr.dk", "Gitte Kjær-Westermann"],
+     ["don't give"]),
+    ("Which municipality hosts the Limfjord Council secretariat?", "en-US", ["Aalborg Kommune"], []),
+    ("Hvad er Arne Boelts e-mail?", "da-DK", ["fremgår ikke"], ["@"]),
 ])
 async def test_contact_questions(sqlite_db, question, locale, expected, unwanted):
     chat = Chat(sqlite_db)
