@@ -225,12 +225,13 @@ class Worker:
     async def _finish_done(self, c: _Claimed, result: Delivered) -> None:
         now = self.clock()
         async with self.db.sessions() as session, session.begin():
+            # Task row first, then the delivery: the order claim() locks them in, so no deadlock.
+            await session.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token)
+                                  .values(status="done", done_at=now, locked_until=None, last_error=None))
             await session.execute(
                 update(Delivery).where(Delivery.idempotency_key == c.idempotency_key)
                 .values(status="sent", channel=result.channel, remote_id=(result.remote_id or None)[:200]
                         if result.remote_id else None, sent_at=now, claim_token=c.token))
-            await session.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token)
-                                  .values(status="done", done_at=now, locked_until=None, last_error=None))
         self.processed += 1
         log.debug("task %s kind=%s delivered channel=%s", c.id, c.kind, result.channel)
 
@@ -246,17 +247,17 @@ class Worker:
 
     async def _finish_failed(self, c: _Claimed, error: str, *, dead: bool, delay: float = 0.0) -> None:
         now = self.clock()
+        values: dict[str, Any] = {"last_error": error[:1000], "locked_until": None}
+        if dead:
+            values.update(status="dead", done_at=now)
+        else:
+            values.update(status="pending", run_at=now + timedelta(seconds=delay), claim_token=None)
         async with self.db.sessions() as session, session.begin():
+            await session.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token).values(**values))
             # The attempt failed before reaching anyone: it no longer counts as possibly delivered.
             await session.execute(delete(Delivery).where(Delivery.idempotency_key == c.idempotency_key,
                                                          Delivery.claim_token == c.token,
                                                          Delivery.status == "sending"))
-            values: dict[str, Any] = {"last_error": error[:1000], "locked_until": None}
-            if dead:
-                values.update(status="dead", done_at=now)
-            else:
-                values.update(status="pending", run_at=now + timedelta(seconds=delay), claim_token=None)
-            await session.execute(update(Task).where(Task.id == c.id, Task.claim_token == c.token).values(**values))
         if dead:
             log.error("task %s kind=%s dead after %s attempt(s): %s", c.id, c.kind, c.attempts, error[:200])
 
