@@ -409,10 +409,10 @@ class BudgetBook:
                  and weight(slots.text, self.tables.get(best_id).keywords) > 0 and not slots.who)  # "Hjørring erhvervshus"
         if not (slots.wants_figure or named_line or terse):
             return None  # a person, a place or a definition: the passages answer those
-        if best >= 1.3 and self.tables.get(best_id).kind == "lines" and not weight(slots.text, self.tables.get(best_id).keywords):
+        if best >= 1.2 and self.tables.get(best_id).kind == "lines" and not weight(slots.text, self.tables.get(best_id).keywords):
             # Only a budget line is named, no table: answer when the line is specific to one table, or offer
             # the tables when the question is clearly about money; with less confidence than a named table.
-            money = slots.money or slots.budget or slots.expense or slots.regnskab
+            money = slots.money or slots.budget or slots.expense or slots.regnskab or slots.result or slots.income
             tied = [tid for tid, sc in ranked if sc >= best - 0.01 and self.tables.get(tid).kind == "lines"]
             if len(tied) > 1:
                 answer = self._candidates_rows(slots, lang, [self.tables.get(t) for t in tied]) if money else None
@@ -466,7 +466,7 @@ class BudgetBook:
             answer = self._lines(table, slots, lang)
             if answer is None or answer.key != "line_value":
                 continue
-            items.append({"cell": answer.vars["cells"][0], "row_label": answer.vars["row_label"],
+            items.append({"cell": answer.vars["cells"][0], "cells": answer.vars["cells"], "row_label": answer.vars["row_label"],
                           **self._source(table, lang, answer.vars["lines"]), "table": table.id})
         if not items:
             return None
@@ -485,7 +485,7 @@ class BudgetBook:
             answer = self._not_covered_own_budget(slots, lang)
             answer.key, answer.vars["payee"] = "not_covered_payee", _original_word(slots.raw, payee)
             return answer
-        if slots.municipalities and (slots.money or slots.percent or slots.rank):
+        if slots.municipalities and (slots.money or slots.percent or slots.rank or slots.years):
             return self._candidates_for_municipality(
                 slots, lang, [self.tables.get("erhvervshus_basisbevilling_2021"),
                               self.tables.get("boernehus_objektiv_finansiering")])
@@ -813,12 +813,20 @@ class BudgetBook:
         items = []
         for table in tables:
             columns, _ = self._measure_columns(table, replace(slots, children=False))
-            column = next(c for c in sorted(columns, key=lambda c: -(c.year or 0)) if not c.change_of)
+            values = [c for c in sorted(columns, key=lambda c: -(c.year or 0)) if not c.change_of]
+            if slots.years:
+                values = [c for c in values if c.year in slots.years]
             row = table.municipality_row(name)
-            if row is None or column.key not in row.values:
+            if not values or row is None or values[0].key not in row.values:
                 continue
-            cell = self._cell(table, row, column, lang)
+            cell = self._cell(table, row, values[0], lang)
             items.append({"cell": cell, **self._source(table, lang, cell.lines), "table": table.id})
+        if not items:
+            columns = [c for t in tables for c in t.columns.values() if not c.change_of]
+            return self._not_covered_year(None, slots, lang, slots.years, columns)
+        if len(items) == 1:
+            table = self.tables.get(items[0]["table"])
+            return self._municipal(table, slots, lang)
         suggestions = [it["cell"].label for it in items]
         return Answer("candidates_municipality", SCORE_CANDIDATES, {"municipality": name, "items": items},
                       {"kind": "choose", "municipality": name, "options": [it["table"] for it in items]},
@@ -865,7 +873,8 @@ class BudgetBook:
             available = sorted({y for r in table.rows for y in r.years if y >= 2017})
         return Answer("not_covered_year", SCORE_NOT_COVERED,
                       {"years": missing, "available": available, "table": table.title[lang] if table else "",
-                       **(self._source(table, lang) if table else {}), "covered": self._covered(lang)})
+                       **(self._source(table, lang) if table else {"source": "", "lines": ""}),
+                       "covered": self._covered(lang)})
 
     def _not_covered_own_budget(self, slots: Slots, lang: str) -> Answer:
         name = slots.municipalities[0]
