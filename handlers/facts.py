@@ -17,14 +17,16 @@ log = logging.getLogger(__name__)
 
 INTENT = "FactLookup"
 STATE_KEY = "facts"  # conversation state: the last answered question's stems, for follow-ups
-MAX_CONTEXT_TERMS = 12
+MAX_CONTEXT_TERMS = 6
 
 
 async def answer(turn: Turn, question: str) -> Candidate | None:
     kb = getattr(turn.services, "facts", None)
     if kb is None or not question.strip():
         return None
-    context = tuple((turn.state.get(STATE_KEY) or {}).get("terms", ()))
+    # The context lives for one turn: if another answer wins this turn, the conversation has moved on.
+    previous = turn.state.pop(STATE_KEY, None) or {}
+    context = tuple(str(t) for t in previous.get("terms", ()))[:MAX_CONTEXT_TERMS]
     result = kb.lookup(question, turn.lang, context)
     if result is None:
         return None
@@ -33,6 +35,8 @@ async def answer(turn: Turn, question: str) -> Candidate | None:
         turn.reply(render(turn, result, question))
         if result.kind != "refusal":
             turn.state[STATE_KEY] = {"terms": list(result.terms[:MAX_CONTEXT_TERMS])}
+        elif context:  # keep the topic so the user can rephrase
+            turn.state[STATE_KEY] = {"terms": list(context)}
 
     return Candidate(result.score, emit, source=f"facts:{result.kind}")
 

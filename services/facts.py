@@ -188,15 +188,20 @@ class KnowledgeBase:
         known = [t for t in query if any(a in self.passages.bm25.idf for a in (*t.alts, *t.parts))]
         words = re.findall(r"\w+", fold(question))
         questionlike = "?" in question or bool(words and words[0] in QUESTION_WORDS)
-        if not known and not (questionlike and len(query) >= 2):
+        if not known and not (questionlike and (len(query) >= 2 or context)):
             return None  # gibberish or chit-chat: leave it to the fallback
         needs = asks_for(question)
         names = self.proper_names(question)
         yes_no = bool(_YES_NO.match(question))
-        answer = self._answer(query, needs, lang, names, yes_no)
-        if answer is None and context and (_FOLLOWUP.match(question) or len(words) <= 7):
-            extra = [Term((t,)) for t in context if t not in {a for q in query for a in q.alts}]
-            answer = self._answer(query + extra, needs, lang, names, yes_no, boost_query=query)
+        extra = [Term((t,)) for t in context if t not in {a for q in query for a in q.alts}]
+        follow_up = bool(extra) and (bool(_FOLLOWUP.match(question)) or len(words) <= 4)
+        answer = None
+        if follow_up:  # "og Aalborg?", "what about the deadline?": the same topic, a new detail
+            answer = self._answer(query, needs, lang, names, yes_no, context=extra)
+        if answer is None:
+            answer = self._answer(query, needs, lang, names, yes_no)
+        if answer is None and extra and not follow_up and len(words) <= 7:
+            answer = self._answer(query, needs, lang, names, yes_no, context=extra)
         if answer is not None:
             return answer
         if not questionlike and not known:
@@ -252,43 +257,55 @@ class KnowledgeBase:
                    for n in names)
 
     def _answer(self, query: list[Term], needs: list[str], lang: str, names: list[Term], yes_no: bool = False,
-                boost_query: list[Term] | None = None) -> Answer | None:
-        stems = tuple(a for t in query for a in t.alts)
-        fact_hits = [h for h in self.fact_index.search(query, 4)
-                     if h.coverage >= self._fact_min(query) and self._mentions(h.index, names, self.fact_index)
-                     and self._rarest_in(query, self.fact_index, h.index)
-                     and ("person" not in needs or self._whole(query, set(self.fact_index.tf[h.index])))
-                     and all(satisfies(self.facts[h.index].answer["da"] + " " + self.facts[h.index].quote, n)
-                             for n in needs)]
-        passage_hits = self.passages.search(query, 5)
-        if fact_hits and passage_hits and passage_hits[0].coverage >= fact_hits[0].coverage + 0.25:
+                context: list[Term] | None = None) -> Answer | None:
+        """The best fact or passage for ``query``; with ``context`` (a follow-up) the candidates must fit the
+        new words on their own, and the previous question's words only rank them."""
+        full = query + list(context or [])
+        ranked = sorted(full, key=self.passages.bm25.weight_of, reverse=True)
+        stems = tuple(dict.fromkeys(t.alts[0] for t in ranked if not t.english or t.alts[0] in self.passages.bm25.idf))
+        own_facts = {h.index: h for h in self.fact_index.search(query, 60)} if context else None
+        fact_hits = []
+        for h in self.fact_index.search(full, 8 if context else 4):
+            own = own_facts.get(h.index) if own_facts is not None else h
+            fact = self.facts[h.index]
+            if (own is not None and own.coverage >= self._fact_min(query)
+                    and self._mentions(h.index, names, self.fact_index)
+                    and self._rarest_in(query, self.fact_index, h.index)
+                    and ("person" not in needs or self._whole(query, set(self.fact_index.tf[h.index])))
+                    and all(satisfies(fact.answer["da"] + " " + fact.quote, n) for n in needs)):
+                fact_hits.append((h, own))
+        if context:  # the new words weigh double: "og hvordan opsiges den?" is about termination
+            fact_hits.sort(key=lambda pair: 2 * pair[1].score + pair[0].score, reverse=True)
+        own_passages = {h.index: h for h in self.passages.search(query, 60)} if context else None
+        passage_hits = [(h, own_passages.get(h.index) if own_passages is not None else h)
+                        for h in self.passages.search(full, 8 if context else 5)]
+        passage_hits = [(h, own) for h, own in passage_hits if own is not None]
+        if fact_hits and passage_hits and passage_hits[0][1].coverage >= fact_hits[0][1].coverage + 0.25:
             fact_hits = []  # a passage says it word for word where the best fact only half fits
         if fact_hits:
-            best = fact_hits[0]
+            best, own = fact_hits[0]
             fact = self.facts[best.index]
-            score = 0.62 + 0.3 * min(1.0, best.coverage)
-            if yes_no and best.coverage >= 0.9:
+            score = 0.62 + 0.3 * min(1.0, own.coverage)
+            if yes_no and own.coverage >= 0.9 and not context:
                 score = 0.96  # a yes/no question about a rule, matched word for word by a curated fact
-            others = [self.facts[h.index] for h in fact_hits[1:3]
-                      if h.score >= 0.8 * best.score and h.coverage >= best.coverage - 0.1
+            others = [self.facts[h.index] for h, o in fact_hits[1:3]
+                      if h.score >= 0.8 * best.score and o.coverage >= own.coverage - 0.1
                       and self.facts[h.index].section != fact.section]
-            if others:  # the question fits facts of different documents: give each with its source
+            if others and not context:  # the question fits facts of different documents: give each
                 return Answer("facts", round(score, 3), lang, fact=fact, others=tuple(others), terms=stems)
             return Answer("fact", round(score, 3), lang, fact=fact, terms=stems)
-        for hit in passage_hits:
-            if hit.coverage < self.PASSAGE_MIN or not self._mentions(hit.index, names):
+        for hit, own in passage_hits:
+            if own.coverage < self.PASSAGE_MIN or not self._mentions(hit.index, names):
                 continue
             quote = self.passages.quote(hit.index, query)
             if not self._has_rarest(query, quote.text) or (
                     "person" in needs and not self._whole(query, set(self.analyzer.document_terms(quote.text)))):
                 continue  # the question's most specific word is not in what we would quote
-            if boost_query is not None and quote.coverage < 0.3:
-                continue
             if quote.coverage < self.QUOTE_MIN:
                 continue
             if not all(satisfies(quote.text, n) for n in needs):
                 continue
-            score = 0.45 + 0.2 * min(1.0, (hit.coverage + quote.coverage) / 2)
+            score = 0.45 + 0.2 * min(1.0, (own.coverage + quote.coverage) / 2)
             return Answer("passage", round(score, 3), lang, quote=quote, terms=stems)
         return None
 

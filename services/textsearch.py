@@ -26,7 +26,7 @@ hvilke hvilken hvilket hvis hvor hvordan hvornår hvorfor i ikke ind jeg jer jo 
 men mig min mine mit mod må ned noget nogle nu når og også om op os over på sig sin sine sit skal skulle som sådan
 til ud under var vi vil ville vores være været så kommer får giver gør gøre hvorvidt ja nej tak hej fx f.eks mv
 kunne bør mon jf heraf samt både såvel ifølge mht ift osv fremgår står siger sagt dokumenterne dokumentet
-stå lang længe egentlig præcis gerne godt hele nogen noget
+stå ved lang længe egentlig præcis gerne godt hele nogen noget
 """.split())
 STOP_EN = frozenset("""
 a about above after again all am an and any are as at be been being both but by can could did do does doing down
@@ -125,7 +125,7 @@ EN_DA: dict[str, str] = {
     "participate": "deltage", "recruit": "rekruttering", "recruitment": "rekruttering", "appoints": "udpeger",
     "appoint": "udpege", "appointed": "udpeget", "chairs": "formand", "leads": "formand leder",
     "purpose": "formål", "aim": "formål", "why": "formål", "focus": "fokus", "areas": "områder",
-    "long": "", "last": "gælder løbetid", "lasts": "gælder løbetid", "duty": "pligt tavshedspligt",
+    "runs": "drift driften ansvarlig", "run": "drift driften", "manages": "drift ansvarlig", "long": "", "last": "gælder løbetid", "lasts": "gælder løbetid", "duty": "pligt tavshedspligt",
     "extra": "ekstra", "additional": "ekstra", "informal": "uformelle", "settings": "sammenhænge", "dinners": "middage", "dinner": "middage",
     "trips": "studieture", "conferences": "konferencer", "welfare": "velfærd velfærdsuddannelserne",
     "educations": "uddannelser", "nationally": "landsplan", "national": "nationale landsplan",
