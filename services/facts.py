@@ -20,7 +20,8 @@ from services.textsearch import BM25, EN_DA, QUESTION_WORDS, STOP_DA, STOP_EN, A
 _NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("phone", re.compile(r"\b(telefon\w*|tlf\w*|phone|ring\w*|call)\b"), re.compile(r"\b\d{2} ?\d{2} ?\d{2} ?\d{2}\b")),
     ("email", re.compile(r"\b(e-?mail\w*|mailadresse\w*|email address)\b"), re.compile(r"@")),
-    ("date", re.compile(r"\b(hvornår|when|dato\w*|date|hvilken dag|which day|what day|hvilket år|which year|what year)\b"),
+    ("date", re.compile(r"\bhvornår\b|^\W*(and |og )?when\b|\b(dato\w*|what date|which date|hvilken dag|which day|"
+                        r"what day|hvilket år|which year|what year|in what year)\b"),
      re.compile(r"\b(1[89]|20)\d\d\b|\b\d{1,2}\. ?(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*")),
     ("amount", re.compile(r"\b(hvor (mange|meget|stor\w*|høj\w*|lang\w*)|how (many|much|big|large|high|long)|beløb\w*|antal\w*)\b"),
      re.compile(r"\d|\b(en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|halvdelen|alle)\b")),

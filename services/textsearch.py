@@ -120,11 +120,18 @@ EN_DA: dict[str, str] = {
     "paid": "betale finansiering", "cost": "koste omkostninger", "costs": "omkostninger", "big": "stor",
     "large": "stor", "size": "størrelse", "writes": "udarbejder", "write": "udarbejde", "written": "skriftligt",
     "school": "skole", "schools": "skole", "weather": "vejr", "tomorrow": "morgen", "ticket": "billet",
-    "founded": "etableret", "established": "etableret", "created": "etableret", "set": "etableret",
+    "founded": "etableret", "established": "etableret", "created": "etableret",
     "framework": "rammeaftale ramme", "discuss": "drøfte", "hold": "holde", "attend": "deltage",
     "participate": "deltage", "recruit": "rekruttering", "recruitment": "rekruttering", "appoints": "udpeger",
     "appoint": "udpege", "appointed": "udpeget", "chairs": "formand", "leads": "formand leder",
     "purpose": "formål", "aim": "formål", "why": "formål", "focus": "fokus", "areas": "områder",
+    "recruiting": "rekruttering", "recruits": "rekruttering", "responsible": "ansvarlig ansvar",
+    "co-finance": "delfinansiering", "cofinance": "delfinansiering", "co-financing": "delfinansiering",
+    "mailbox": "mailgruppe mail", "special": "særlig særskilt", "dedicated": "særlig", "harasses": "udsætter chikane grænseoverskridende",
+    "harass": "udsætter chikane", "guidance": "materiale inspirationsmateriale", "promise": "love",
+    "law": "lov lovgivning arbejdsmiljøloven", "laws": "lovgivning", "protecting": "beskyttet",
+    "protect": "beskyttet", "protected": "beskyttet", "protection": "beskyttet", "approve": "godkende",
+    "approves": "godkende", "usually": "oftest", "often": "oftest ofte", "men": "mænd", "women": "kvinder",
     "runs": "drift driften ansvarlig", "run": "drift driften", "manages": "drift ansvarlig", "long": "", "last": "gælder løbetid", "lasts": "gælder løbetid", "duty": "pligt tavshedspligt",
     "extra": "ekstra", "additional": "ekstra", "informal": "uformelle", "settings": "sammenhænge", "dinners": "middage", "dinner": "middage",
     "trips": "studieture", "conferences": "konferencer", "welfare": "velfærd velfærdsuddannelserne",
@@ -156,6 +163,8 @@ EN_PHRASES: dict[str, str] = {
     "stone reefs": "stenrev", "fjord gardens": "fjordhaver", "cycle paths": "cykelstier", "bike paths": "cykelstier",
     "rehabilitation teams": "rehabiliteringsteams", "contact courses": "kontaktforløb", "phone number": "telefon",
     "e-mail address": "mail", "email address": "mail", "run out": "udløber", "paid for": "betale",
+    "set up": "etablere lave", "have to": "forpligtet", "has to": "forpligtet", "obliged to": "forpligtet", "mail group": "mailgruppe",
+    "local politicians": "kommunalpolitikere", "local politician": "kommunalpolitiker",
     "interest groups": "interesseorganisationer", "opening speech": "åbningstale", "public sector": "offentlige",
     "welfare educations": "velfærdsuddannelserne", "sustainability leaders": "bæredygtighedsledere", "district council": "kommunalbestyrelse",
 }
@@ -234,7 +243,7 @@ class Analyzer:
             if token in STOP_DA:
                 continue
             stems = self.expand(token)
-            alts = stems[:1] + self.completions(stems[0])
+            alts = stems[:1] + (() if english else self.completions(stems[0]))
             out.append(Term(alts, stems[1:], english=english and stems[0] not in self.stems))
         return out
 
