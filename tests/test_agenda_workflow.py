@@ -195,6 +195,7 @@ async def test_two_people_acting_at_once_cannot_both_win(db):
         losses = [r for r in results if isinstance(r, Exception)]
         assert len(wins) == 1 and len(losses) == 1, results
         assert isinstance(losses[0], AgendaError) and losses[0].response_key == "stale"
+        assert losses[0].variables == {"item": item_id, "state": wins[0].state}  # the loser learns what happened
         async with db.sessions() as session:
             item = await session.get(AgendaItem, item_id)
             moves = (await session.execute(select(func.count()).select_from(AgendaTransition)

@@ -307,16 +307,27 @@ class AgendaService:
                   **params: Any) -> AgendaItem:
         """Apply one action to one item. ``expected_version`` is the version the actor saw (from the card):
         if somebody else acted since, the action is refused instead of silently overriding theirs."""
-        async with self._tx() as session:
+        try:
+            async with self._tx() as session:
+                item = await session.get(AgendaItem, item_id)
+                if item is None:
+                    raise AgendaError("unknown_item", item=item_id)
+                council = await self.council(item.council_id, session)
+                if expected_version is not None and item.version != expected_version:
+                    raise AgendaError("stale", item=item.id, state=item.state)
+                await self._apply(session, council, item, action, actor, self.now(), **params)
+                await self._flush(session)
+                return item
+        except AgendaError as err:
+            raise await self._explained(err, item_id) from err
+
+    async def _explained(self, err: AgendaError, item_id: int) -> AgendaError:
+        """A lost version check says which item and what it is now (read after the winner committed)."""
+        if err.response_key != "stale" or err.variables.get("state"):
+            return err
+        async with self.db.sessions() as session:
             item = await session.get(AgendaItem, item_id)
-            if item is None:
-                raise AgendaError("unknown_item", item=item_id)
-            council = await self.council(item.council_id, session)
-            if expected_version is not None and item.version != expected_version:
-                raise AgendaError("stale", item=item.id, state=item.state)
-            await self._apply(session, council, item, action, actor, self.now(), **params)
-            await self._flush(session)
-            return item
+        return AgendaError("stale", item=item_id, state=item.state if item else "")
 
     async def _flush(self, session: AsyncSession) -> None:
         try:
@@ -462,20 +473,23 @@ class AgendaService:
     async def record_outcome(self, item_id: int, actor: Actor, outcome: str, *, expected_version: int | None = None,
                              request_feedback: bool = True) -> AgendaItem:
         """After the meeting: the minutes' outcome, then (by default) ask the responsible party for feedback."""
-        async with self._tx() as session:
-            item = await session.get(AgendaItem, item_id)
-            if item is None:
-                raise AgendaError("unknown_item", item=item_id)
-            if expected_version is not None and item.version != expected_version:
-                raise AgendaError("stale", item=item.id, state=item.state)
-            council = await self.council(item.council_id, session)
-            now = self.now()
-            await self._apply(session, council, item, "record_outcome", actor, now, outcome=outcome)
-            await self._flush(session)
-            if request_feedback:
-                await self._apply(session, council, item, "request_feedback", actor, now)
+        try:
+            async with self._tx() as session:
+                item = await session.get(AgendaItem, item_id)
+                if item is None:
+                    raise AgendaError("unknown_item", item=item_id)
+                if expected_version is not None and item.version != expected_version:
+                    raise AgendaError("stale", item=item.id, state=item.state)
+                council = await self.council(item.council_id, session)
+                now = self.now()
+                await self._apply(session, council, item, "record_outcome", actor, now, outcome=outcome)
                 await self._flush(session)
-            return item
+                if request_feedback:
+                    await self._apply(session, council, item, "request_feedback", actor, now)
+                    await self._flush(session)
+                return item
+        except AgendaError as err:
+            raise await self._explained(err, item_id) from err
 
     async def publish(self, council_id: str, meeting_key: str, actor: Actor,
                       expected: dict[int, int] | None = None) -> list[AgendaItem]:
@@ -509,7 +523,7 @@ class AgendaService:
             row.changed_at = now
             url = self.public_url(council.id, meeting.key)
             for m in council.members:
-                self._notify(session, None, m, "published", now, subject=f"agenda:meeting:{council.id}:{meeting.key}",
+                self._notify(session, None, m, "published", now, subject=f"agenda:published:{council.id}:{meeting.key}",
                              idem=f"agenda:{council.id}:{meeting.key}:published:{row.sequence}:{m.aad_id}",
                              url=url, meeting=meeting.starts.strftime("%d.%m.%Y"), count=len(items))
             await self._flush(session)
