@@ -41,6 +41,7 @@ _NAME = re.compile(r"\b([A-ZÆØÅ][A-Za-zÆØÅæøåé]+) (?:[A-ZÆØÅ]\. )?[
 _GREETING = re.compile(r"^\W*(hej|hejsa|hallo|goddag|godmorgen|god morgen|tak|mange tak|hi|hello|hey|thanks|thank you|"
                        r"ok|okay|fint|super|farvel|bye)\W*$", re.I)
 _PROPER = re.compile(r"(?<!^)(?<![.?!] )\b[A-ZÆØÅÉ][A-Za-zÆØÅæøåÉéÜü]{2,}")
+_PLACEHOLDER = re.compile(r"xx@xx|\bxx xx\b|\[(Navn|Titel|XX|xx)\]|Adresse [12]")
 _GENERIC_NAMES = frozenset("kkr nordjylland region danmark kommune kommuner kl eu nord".split())
 # Questions answered yes or no ("Kan KKR ...?", "Is KKR obliged ...?"): about rules, not about whom to call.
 _YES_NO = re.compile(r"^\W*(kan|må|skal|er|har|bliver|gælder|bør|can|may|must|is|are|does|do|should|has|have)\b", re.I)
@@ -302,8 +303,8 @@ class KnowledgeBase:
             if not self._has_rarest(query, quote.text) or (
                     "person" in needs and not self._whole(query, set(self.analyzer.document_terms(quote.text)))):
                 continue  # the question's most specific word is not in what we would quote
-            if quote.coverage < self.QUOTE_MIN:
-                continue
+            if quote.coverage < self.QUOTE_MIN or _PLACEHOLDER.search(quote.text):
+                continue  # too little of the question, or a template's unfilled field (xx@xx.dk, [Navn])
             if not all(satisfies(quote.text, n) for n in needs):
                 continue
             score = 0.45 + 0.2 * min(1.0, (own.coverage + quote.coverage) / 2)
@@ -315,7 +316,7 @@ class KnowledgeBase:
         for hit in self.passages.search(query, 5):
             if hit.coverage >= 0.4 and self._mentions(hit.index, names):
                 quote = self.passages.quote(hit.index, query)
-                if self._has_rarest(query, quote.text):
+                if self._has_rarest(query, quote.text) and not _PLACEHOLDER.search(quote.text):
                     nearest = quote
                 break
         missing = next((n for n in needs if nearest is None or not satisfies(nearest.text, n)), "")
