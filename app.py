@@ -61,6 +61,13 @@ def build_runtime(settings: Settings) -> Runtime:
     services.agenda = AgendaService(db, load_councils(knowledge / "councils"), public_base_url=settings.public_base_url)
     renderer = Renderer(knowledge / "responses")
     core = Core(Recognizer(knowledge / "sentences"), HANDLERS, FLOWS)
+    if settings.lookup_cache_size > 0:  # the knowledge never changes while running: same question, same answer
+        from services.memo import memoize_methods
+
+        memoize_methods(services.facts, ("lookup",), settings.lookup_cache_size)
+        memoize_methods(services.contacts, ("lookup",), settings.lookup_cache_size)
+        memoize_methods(services.budget, ("answer",), settings.lookup_cache_size)
+        memoize_methods(core.recognizer, ("recognize",), settings.lookup_cache_size)
     return Runtime(settings, services, renderer, core, SqlStorage(StateStore(db)))
 
 

@@ -39,6 +39,7 @@ class Settings:
     report_key_file: str = ""
     report_master_keys: str = ""
     log_level: str = "INFO"
+    lookup_cache_size: int = 1024  # pure knowledge lookups kept per process (services/memo.py); 0 = off
     log_format: str = "json"  # json | text
 
     @property
@@ -75,6 +76,7 @@ class Settings:
             report_key_file=e.get("REPORT_KEY_FILE", ""),
             report_master_keys=e.get("REPORT_MASTER_KEYS", ""),
             log_level=e.get("LOG_LEVEL", "INFO"),
+            lookup_cache_size=int(e.get("LOOKUP_CACHE_SIZE", "1024")),
             log_format=e.get("LOG_FORMAT", "json"),
         )
 

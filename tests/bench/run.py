@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -210,6 +211,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="kkr-bench-"))
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}
     env.pop("MicrosoftAppId", None)
+    # The bot refuses to start on PostgreSQL without report master keys: a throwaway one for the run.
+    env.setdefault("REPORT_MASTER_KEYS", "bench:" + base64.b64encode(os.urandom(32)).decode())
     procs: list[subprocess.Popen] = []
     connector_url = f"http://127.0.0.1:{PORTS['connector']}"
     service_url = connector_url + "/"

@@ -1,0 +1,66 @@
+"""A bounded cache for pure lookups in the knowledge base, which does not change while the bot runs.
+
+The answerers' lookups (facts and passages, contacts, budget tables) cost milliseconds of CPU per
+question, most of a turn; forty people asking the same question in a council meeting need it computed
+once. ``memoize`` wraps a function whose result depends only on its arguments: results are kept in an
+LRU of ``size`` entries (keyed by the arguments as JSON) and every caller gets its own copy (unpickled
+from the bytes stored on the first call, which is much cheaper than copy.deepcopy), so a caller that
+changes its result cannot change anybody else's. ``LOOKUP_CACHE_SIZE=0`` turns it off.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+_MISS = object()
+
+
+def _key(args: tuple, kwargs: dict) -> str | None:
+    try:
+        return json.dumps([args, kwargs], sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):  # an argument that is not plain data: do not cache
+        return None
+
+
+def memoize(fn: Callable[..., Any], size: int = 1024) -> Callable[..., Any]:
+    """``fn`` with an LRU cache of ``size`` results; ``wrapper.cache_info()`` gives hits and misses."""
+    cache: OrderedDict[str, Any] = OrderedDict()
+    stats = {"hits": 0, "misses": 0}
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = _key(args, kwargs)
+        if key is None:
+            return fn(*args, **kwargs)
+        entry = cache.get(key, _MISS)
+        if entry is _MISS:
+            stats["misses"] += 1
+            value = fn(*args, **kwargs)
+            try:
+                cache[key] = (pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), None)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                cache[key] = (None, value)
+            if len(cache) > size:
+                cache.popitem(last=False)
+            return value  # the first caller gets the original; the cache keeps its own copy
+        stats["hits"] += 1
+        cache.move_to_end(key)
+        data, value = entry
+        return pickle.loads(data) if data is not None else copy.deepcopy(value)
+
+    wrapper.cache_info = lambda: {**stats, "size": len(cache)}  # type: ignore[attr-defined]
+    wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+    return wrapper
+
+
+def memoize_methods(obj: Any, names: tuple[str, ...], size: int = 1024) -> None:
+    """Replace ``obj.<name>`` (bound methods of an object that never changes) with memoized ones."""
+    for name in names:
+        method = getattr(obj, name, None)
+        if callable(method):
+            setattr(obj, name, memoize(method, size))
