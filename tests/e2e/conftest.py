@@ -10,6 +10,8 @@ import pytest
 
 from tests.e2e import harness
 
+SHOTS = harness.ARTIFACTS / "playground"
+
 
 def _require_prerequisites() -> None:
     missing = harness.missing_prerequisites()
@@ -21,25 +23,22 @@ def _require_prerequisites() -> None:
 
 
 @pytest.fixture(scope="module")
-def e2e_workdir():
-    with tempfile.TemporaryDirectory(prefix="kkr-e2e-") as tmp:
-        yield Path(tmp)
-
-
-@pytest.fixture(scope="module")
-def live_bot(e2e_workdir):
-    """The bot as `python app.py run` on a loopback port, with its own SQLite database."""
+def playground():
+    """The bot (`python app.py run`, its own SQLite file) and the Playground in front of it, both on loopback."""
     _require_prerequisites()
-    proc, url = harness.start_bot(e2e_workdir)
-    yield url
-    harness.stop(proc)
-
-
-@pytest.fixture(scope="module")
-def playground(live_bot, e2e_workdir):
-    proc, url = harness.start_playground(live_bot, e2e_workdir)
-    yield url
-    harness.stop(proc)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="kkr-e2e-") as tmp:
+        workdir = Path(tmp)
+        bot, bot_url = harness.spawn_bot(workdir)
+        ui = harness.spawn_playground(bot_url, workdir)  # starts while the bot loads its knowledge
+        try:
+            harness.wait_bot(bot, bot_url)
+            url = harness.wait_playground(ui)
+            print(f"\nbot and Playground up in {time.monotonic() - started:.1f} s")
+            yield url
+        finally:
+            ui.stop()
+            bot.stop()
 
 
 @pytest.fixture(scope="module")
@@ -52,19 +51,27 @@ def browser(playground):
         chromium.close()
 
 
-@pytest.fixture
-def chat(browser, playground, request):
-    """A fresh Playground page in the personal (1:1) chat; screenshots go to test-artifacts/playground/."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="da-DK")
+@pytest.fixture(scope="module")
+def chat_page(browser, playground):
+    """One Playground page on the 1:1 chat for the module (opening one costs seconds); tests continue it."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="da-DK")
+    session = harness.Chat(page, SHOTS)
     started = time.monotonic()
-    session = harness.Chat(page, harness.ARTIFACTS / "playground")
     session.open(playground)
     session.hide_log_panel()
+    print(f"Playground page open with the bot's welcome in {time.monotonic() - started:.1f} s")
     yield session
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        session.shot(f"FAILED-{request.node.name}")
-    print(f"{request.node.name}: {time.monotonic() - started:.1f} s in the Playground")
     page.close()
+
+
+@pytest.fixture
+def chat(chat_page, request):
+    """The chat; a failed step leaves a FAILED-<test>.png and cancels whatever flow it left open."""
+    yield chat_page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        chat_page.shot(f"FAILED-{request.node.name}")
+        chat_page.say("annuller")
 
 
 @pytest.hookimpl(hookwrapper=True)

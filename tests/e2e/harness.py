@@ -78,56 +78,77 @@ def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
             proc.wait()
 
 
-def start_bot(workdir: Path, env: dict[str, str] | None = None, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """`python app.py run` on loopback with its own SQLite file; returns the process and its base URL."""
-    port = port or free_port(BOT_PORTS)
+class Process:
+    """A child process with its log file, started now and waited for later (so several start in parallel)."""
+
+    def __init__(self, args: list[str], log: Path, **popen) -> None:  # type: ignore[no-untyped-def]
+        self.log = log
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, **popen)
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+
+def spawn_bot(workdir: Path, env: dict[str, str] | None = None) -> tuple[Process, str]:
+    """`python app.py run` on a loopback port with its own SQLite file; returns the process and its base URL."""
+    port = free_port(BOT_PORTS)
     full_env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
                 "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'e2e-bot.db'}", "LOG_LEVEL": "WARNING"}
     for name in ("MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppType", "MicrosoftAppTenantId"):
         full_env.pop(name, None)  # the Playground plays an unauthenticated channel
     full_env.update(env or {})
-    log = open(workdir / f"bot-{port}.log", "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "app.py", "run"], cwd=ROOT, env=full_env, stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    bot = Process([sys.executable, "app.py", "run"], workdir / f"bot-{port}.log", cwd=ROOT, env=full_env,
+                  stdin=subprocess.DEVNULL)
+    return bot, f"http://127.0.0.1:{port}"
+
+
+def wait_bot(bot: Process, url: str, timeout: float = 90) -> None:
     try:
-        wait_http(base + "/healthz", 60, proc)
-    except RuntimeError:
-        stop(proc)
-        raise RuntimeError("the bot did not start: " + (workdir / f"bot-{port}.log").read_text(errors="replace")[-2000:]) from None
-    return proc, base
+        wait_http(url + "/healthz", timeout, bot.proc)
+    except RuntimeError as error:
+        bot.stop()
+        raise RuntimeError(f"the bot did not start ({error}): {bot.tail()}") from None
 
 
-def start_playground(bot_url: str, workdir: Path) -> tuple[subprocess.Popen, str]:
+def spawn_playground(bot_url: str, workdir: Path) -> Process:
     """The Playground pointing at the bot; it needs a no-op xdg-open and a standard input that stays open."""
     bindir = workdir / "bin"
     bindir.mkdir(exist_ok=True)
     (bindir / "xdg-open").write_text("#!/bin/sh\nexit 0\n")
     (bindir / "xdg-open").chmod(0o755)
-    port = free_port(PLAYGROUND_PORTS)
+    # who is talking: Karen KKR, a member of the passenger council's follow-up group
+    shutil.copy(PLAYGROUND_DIR / "kkr-playground.yml", workdir / ".m365agentsplayground.yml")
     env = {**os.environ, "PATH": f"{bindir}:{os.environ.get('PATH', '')}"}
-    log_path = workdir / "playground.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([str(PLAYGROUND_BIN), "start", "-e", bot_url + "/api/messages", "-c", "msteams",
-                             "-p", str(port), "--dt"], cwd=workdir, env=env, stdin=subprocess.PIPE,
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = re.search(r"Listening on (\d+)", log_path.read_text(errors="replace"))
-        if found:  # it falls back to a random port when the asked one is taken
+    return Process([str(PLAYGROUND_BIN), "start", "-e", bot_url + "/api/messages", "-c", "msteams",
+                    "-p", str(free_port(PLAYGROUND_PORTS)), "--dt"], workdir / "playground.log", cwd=workdir,
+                   env=env, stdin=subprocess.PIPE)
+
+
+def wait_playground(playground: Process, timeout: float = 90) -> str:
+    """The Playground's address once it answers (it takes another port when the asked one is taken)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and playground.proc.poll() is None:
+        found = re.search(r"Listening on (\d+)", playground.log.read_text(errors="replace"))
+        if found:
             url = f"http://127.0.0.1:{found.group(1)}"
-            wait_http(url, 30, proc)
-            return proc, url
-        if proc.poll() is not None:
-            break
+            try:
+                wait_http(url, max(1.0, deadline - time.monotonic()), playground.proc)
+                return url
+            except RuntimeError:
+                break
         time.sleep(0.1)
-    stop(proc)
-    raise RuntimeError("the Playground did not start: " + log_path.read_text(errors="replace")[-2000:])
+    playground.stop()
+    raise RuntimeError("the Playground did not start (an invalid .m365agentsplayground.yml makes it exit "
+                       "silently): " + playground.tail())
 
 
 MESSAGES_JS = """() => [...document.querySelectorAll('[aria-label="Message header"]')].map(h => {
     const author = h.querySelector('[aria-label="Message author"]');
-    return {bot: !!author && author.innerText.trim() === 'Test Bot', text: h.parentElement.innerText};
+    return {bot: !!author && author.innerText.trim() === 'KKR-bot' /* bot.name in kkr-playground.yml */, text: h.parentElement.innerText};
 })"""
 
 
