@@ -7,6 +7,7 @@ tests, and a passage answer only quotes the bundle.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,9 @@ _NAME = re.compile(r"\b([A-ZÆØÅ][A-Za-zÆØÅæøåé]+) (?:[A-ZÆØÅ]\. )?[
 _GREETING = re.compile(r"^\W*(hej|hejsa|hallo|goddag|godmorgen|god morgen|tak|mange tak|hi|hello|hey|thanks|thank you|"
                        r"ok|okay|fint|super|farvel|bye)\W*$", re.I)
 _PROPER = re.compile(r"(?<!^)(?<![.?!] )\b[A-ZÆØÅÉ][A-Za-zÆØÅæøåÉéÜü]{2,}")
+# Bundle lines that are tables (the budget answerer has them as structured tables): the Erhvervshus
+# Økonomi table, the by/land annex, the secretariats, Børnehus Nord's budget sheet and financing.
+TABLE_LINES = ((5248, 5278), (7476, 7663), (8111, 8336))
 _PLACEHOLDER = re.compile(r"xx@xx|\bxx xx\b|\[(Navn|Titel|XX|xx)\]|Adresse [12]")
 _GENERIC_NAMES = frozenset("kkr nordjylland region danmark kommune kommuner kl eu nord".split())
 # Questions answered yes or no ("Kan KKR ...?", "Is KKR obliged ...?"): about rules, not about whom to call.
@@ -205,6 +209,9 @@ class KnowledgeBase:
         if answer is None and extra and not follow_up and len(words) <= 7:
             answer = self._answer(query, needs, lang, names, yes_no, context=extra)
         if answer is not None:
+            if _FOLLOWUP.match(question) and not follow_up and answer.score > 0.55:
+                # "og hvor meget faldt tallet?" without a topic of ours: probably a follow-up to another answer
+                answer = dataclasses.replace(answer, score=0.55)
             return answer
         if not questionlike and not known:
             return None
@@ -308,6 +315,8 @@ class KnowledgeBase:
             if not all(satisfies(quote.text, n) for n in needs):
                 continue
             score = 0.45 + 0.2 * min(1.0, (own.coverage + quote.coverage) / 2)
+            if any(a <= quote.lines[0] and quote.lines[1] <= b for a, b in TABLE_LINES):
+                score = 0.4  # a flattened table row: the structured tables answer these far better
             return Answer("passage", round(score, 3), lang, quote=quote, terms=stems)
         return None
 
