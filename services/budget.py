@@ -557,7 +557,8 @@ class BudgetBook:
         if slots.change and change_col is not None:
             return self._change(table, row, change_col, lang)
         cell = self._cell(table, row, column, lang)
-        also = [self._cell(table, row, c, lang) for c in value_cols if c is not column and c.year not in slots.years]
+        # The other year only when no year was asked for (a named year gets just its own figure).
+        also = [] if slots.years else [self._cell(table, row, c, lang) for c in value_cols if c is not column]
         total_row = table.total_row()
         share = None
         if slots.percent and total_row is not None and column.key in total_row.values:
