@@ -14,7 +14,14 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web import HTTPBadRequest, HTTPMethodNotAllowed, HTTPUnauthorized, Request, Response, json_response
+from aiohttp.web import (
+    HTTPBadRequest,
+    HTTPMethodNotAllowed,
+    HTTPUnauthorized,
+    Request,
+    Response,
+    json_response,
+)
 from botbuilder.core import Bot, InvokeResponse, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse

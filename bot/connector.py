@@ -208,7 +208,7 @@ class BotConnector:
                         return ResourceResponse(id=(doc or {}).get("id") if isinstance(doc, dict) else None)
                     retry_after = resp.headers.get("Retry-After")
                     await resp.read()
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientConnectionError):
                 if attempt >= self.retries:
                     raise
                 attempt += 1

@@ -17,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import threading
-import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -89,7 +89,7 @@ class SqliteState:
 
     def _write(self, changes: dict[str, dict]) -> dict[str, str]:
         conn = self._connection()
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores DateTime
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores DateTime
         tags: dict[str, str] = {}
         many = len(changes) > 1
         if many:
@@ -97,7 +97,7 @@ class SqliteState:
         try:
             for key, doc in changes.items():
                 expected = doc.get("e_tag")
-                tag = uuid.uuid4().hex
+                tag = os.urandom(16).hex()  # as unique as uuid4().hex, cheaper
                 if expected and expected != "*":
                     cur = conn.execute("UPDATE bot_state SET etag = ?, data = ?, updated_at = ? "
                                        "WHERE key = ? AND etag = ?", (tag, _body(doc), now, key, expected))
@@ -174,7 +174,7 @@ class PostgresState:
 
     async def _write_one(self, conn: Any, key: str, doc: dict, now: datetime) -> str:
         expected = doc.get("e_tag")
-        tag = uuid.uuid4().hex
+        tag = os.urandom(16).hex()  # as unique as uuid4().hex, cheaper
         if expected and expected != "*":
             status = await conn.execute("UPDATE bot_state SET etag = $1, data = $2, updated_at = $3 "
                                         "WHERE key = $4 AND etag = $5", tag, _body(doc), now, key, expected)
@@ -188,7 +188,7 @@ class PostgresState:
 
     async def write(self, changes: dict[str, dict]) -> dict[str, str]:
         pool = await self._get_pool()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if len(changes) == 1:
             ((key, doc),) = changes.items()
             return {key: await self._write_one(pool, key, doc, now)}

@@ -1,6 +1,6 @@
 """Benchmark: the bot against the floor, on loopback, with the same load.
 
-    .venv/bin/python tests/bench/run.py                # 3 rounds x 10 s, SQLite and PostgreSQL
+    .venv/bin/python tests/bench/run.py                # 3 rounds x 10 s: SQLite, PostgreSQL, SQLite uncached
     .venv/bin/python tests/bench/run.py --rounds 5 --duration 15 --stores sqlite
 
 Starts, each in its own process: a stand-in connector, the floor (aiohttp reads the activity and posts
@@ -8,6 +8,7 @@ one reply to the connector over one shared ClientSession), and one bot per store
 DATABASE_URL set to a fresh SQLite file or a fresh PostgreSQL database). Then, round by round, drives
 the floor and each bot in turn with wrk (32 connections, the same Lua script, each request a new
 message activity in one of 64 conversations per wrk thread) so that machine noise hits all of them.
+``bot-sqlite-nocache`` runs with LOOKUP_CACHE_SIZE=0, so every turn computes the answer again.
 Prints turns/s, p50/p99 per run, the medians, and the ratios bot/floor. Also prints the bot's time
 from start to ready, its resident memory after the load, and the recognizer's time per utterance over
 the dev questions. Needs ``wrk`` (Debian: ``apt-get install -y wrk``) and, for the PostgreSQL bot,
@@ -37,7 +38,7 @@ QUESTION = "hvad betaler Hjørring til Børnehus Nord i 2021?"
 EXPECT = "489.473"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "kkr_bench"
-PORTS = {"connector": 4202, "floor": 4200, "bot-sqlite": 4201, "bot-postgres": 4203}
+PORTS = {"connector": 4202, "floor": 4200, "bot-sqlite": 4201, "bot-postgres": 4203, "bot-sqlite-nocache": 4204}
 
 
 @dataclass
@@ -199,7 +200,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load before each run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--stores", default="sqlite,postgres,sqlite-nocache",
+                        help="bots to run: sqlite, postgres, sqlite-nocache (LOOKUP_CACHE_SIZE=0)")
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--expect", default=EXPECT, help="text the bot's reply to the question must contain")
     parser.add_argument("--recognition-repeat", type=int, default=20)
@@ -229,14 +231,17 @@ def main() -> None:
         targets = [Target("floor", PORTS["floor"], proc, wait_ready(PORTS["floor"], proc) - started)]
         for store in [s.strip() for s in args.stores.split(",") if s.strip()]:
             name = f"bot-{store}"
-            if store == "sqlite":
+            extra = {}
+            if store == "sqlite-nocache":  # every question computed again: the answerers' real cost
+                url, extra = f"sqlite+aiosqlite:///{tmp / 'bench-nocache.db'}", {"LOOKUP_CACHE_SIZE": "0"}
+            elif store == "sqlite":
                 url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
             elif store == "postgres":
                 asyncio.run(reset_pg_database())
                 url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
             else:
                 raise SystemExit(f"unknown store {store}")
-            bot_env = {**env, "PORT": str(PORTS[name]), "DATABASE_URL": url, "RUN_WORKER_IN_PROCESS": "0"}
+            bot_env = {**env, "PORT": str(PORTS[name]), "DATABASE_URL": url, "RUN_WORKER_IN_PROCESS": "0", **extra}
             proc, started = spawn(name, [PY, "app.py"], bot_env, tmp)
             procs.append(proc)
             targets.append(Target(name, PORTS[name], proc, wait_ready(PORTS[name], proc) - started))
@@ -259,7 +264,6 @@ def main() -> None:
 
         floor = targets[0]
         f_tps = statistics.median(r.turns_per_s for r in floor.runs)
-        f_p50 = statistics.median(r.p50_ms for r in floor.runs)
         f_p99 = statistics.median(r.p99_ms for r in floor.runs)
         print()
         print(f"{'median':<19} {'turns/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x floor tput':>12} {'x floor p99':>11}")
