@@ -17,6 +17,7 @@ from bot.recognizer import Match
 from bot.render import Renderer
 from bot.storage import SqlStorage
 from bot.turn import Conversation, Reply, Turn, User
+from bot.wire import to_dict  # reference.serialize(), without msrest's cost
 from services.errors import ConcurrencyConflict
 from services.registry import Services
 
@@ -75,7 +76,7 @@ class TeamsBot(ActivityHandler):
             return  # a reporter's turn stores no reference to the person or the conversation
         reference = TurnContext.get_conversation_reference(activity)
         for sink in self.reference_sinks:
-            await sink({**reference.serialize(), "lang": turn.lang})  # lang: for notices in their language
+            await sink({**to_dict(reference), "lang": turn.lang})  # lang: for notices in their language
 
 
 def state_key(channel_id: str, conversation_id: str) -> str:
