@@ -187,7 +187,10 @@ async def _step_anonymous(turn: Turn, policy, draft: dict, answer: str) -> None:
 
 async def _step_where(turn: Turn, policy, draft: dict, answer: str) -> None:  # type: ignore[no-untyped-def]
     chosen = next((w for i, w in enumerate(WHERE, 1) if answer in {str(i), _where_label(turn, w).casefold()}), None)
-    chosen = chosen or next((w for w in WHERE if _where_label(turn, w).casefold().split()[0] in answer), None)
+    if chosen is None and len(answer) >= 3:  # a word of a label: "udvalget", "facebook" is not one
+        words = {w: re.findall(r"\w+", _where_label(turn, w).casefold()) for w in WHERE}
+        hits = [w for w, ws in words.items() if any(x.startswith(answer) or answer.startswith(x) for x in ws if len(x) >= 4)]
+        chosen = hits[0] if len(hits) == 1 else None
     if chosen is None:
         raise ReportInputError("ask_where_again")
     draft["where"] = chosen
