@@ -196,6 +196,8 @@ class KnowledgeBase:
         questionlike = "?" in question or bool(words and words[0] in QUESTION_WORDS)
         if not known and not (questionlike and (len(query) >= 2 or context)):
             return None  # gibberish or chit-chat: leave it to the fallback
+        if len(query) == 1 and not context and self.passages.bm25.weight_of(query[0]) < 0.4 * self.passages.bm25.max_idf:
+            return None  # one everyday word ("hvordan går det?"): nothing to look up
         needs = asks_for(question)
         names = self.proper_names(question)
         yes_no = bool(_YES_NO.match(question))

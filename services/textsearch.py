@@ -26,7 +26,8 @@ hvilke hvilken hvilket hvis hvor hvordan hvornår hvorfor i ikke ind jeg jer jo 
 men mig min mine mit mod må ned noget nogle nu når og også om op os over på sig sin sine sit skal skulle som sådan
 til ud under var vi vil ville vores være været så kommer får giver gør gøre hvorvidt ja nej tak hej fx f.eks mv
 kunne bør mon jf heraf samt både såvel ifølge mht ift osv fremgår står siger sagt dokumenterne dokumentet
-stå ved lang længe egentlig præcis gerne godt hele nogen noget
+stå ved lang længe egentlig hjælpe hjælp går gå hedder klokken snakke spørge spørgsmål svare svar vide
+fortælle fortæl finde find søge søg præcis gerne godt hele nogen noget
 """.split())
 STOP_EN = frozenset("""
 a about above after again all am an and any are as at be been being both but by can could did do does doing down
@@ -34,7 +35,8 @@ during each few for from further had has have having he her here hers him his ho
 just me more most my no nor not now of off on once only or other our out over own same she should so some such than
 that the their theirs them then there these they this those through to too under until up very was we were what when
 where which while who whom why will with would you your yours tell please know documents document say says said
-many much does anything there's what's who's it's kkr's go get make need want use like still also
+many much does anything there's what's who's it's kkr's go get make need want use like still also help
+question questions answer tell find search know you
 """.split())
 
 # English (and a few Danish spelling variants) -> Danish terms of the bundle. Values are space-separated.
