@@ -174,7 +174,6 @@ class Slots:
 
 def read_slots(question: str) -> Slots:
     text = " " + re.sub(r"\s+", " ", fold(question).replace("–", "-").replace("—", "-").replace("’", "'")) + " "
-    text_wo_years = text
     years = sorted({int(y) for y in YEAR.findall(text)})
     municipalities = resolve(question)
     foreign: list[str] = []
@@ -194,7 +193,7 @@ def read_slots(question: str) -> Slots:
     follow_up = follow_up or has(text, ("of that", "of this", "af det", "heraf", "deraf", "af dem", "af dette",
                                         "the same", "det samme", "tallet", "that figure", "i procent"))
     return Slots(
-        text=text_wo_years, raw=question, municipalities=municipalities, foreign=foreign, years=years,
+        text=text, raw=question, municipalities=municipalities, foreign=foreign, years=years,
         children=has(text, CHILDREN), objektiv=has(text, OBJEKTIV), money=has(text, MONEY),
         percent=has(text, PERCENT), change=has(text, CHANGE) or (len(years) >= 2 and " til " in text)
         or (len(years) >= 2 and (" to " in text or "from" in text)),
@@ -741,7 +740,9 @@ class BudgetBook:
             sub = next((r for r in table.rows if r.role == "subtotal" and r.group == row.group), None)
             if sub is not None:
                 return sub
-        return table.total_row() if row.role in ("item", "subtotal") else None
+        if row.role == "info" and row.unit is not None:
+            return None  # sager, takst: not parts of the budget total
+        return table.total_row() if row.role in ("item", "subtotal", "info") else None
 
     # -- series, targets, categories ------------------------------------------------------------------------
 
