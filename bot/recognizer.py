@@ -11,6 +11,7 @@ from hassil.util import merge_dict
 
 from bot.language import detect_language
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same result, much faster
 QUESTION = "Question"  # free questions go to the knowledge base when no template matches
 
 
@@ -29,7 +30,7 @@ class Recognizer:
         for lang_dir in sorted(p for p in sentences_dir.iterdir() if p.is_dir()):
             merged: dict = {"language": lang_dir.name, "intents": {}}
             for path in sorted(lang_dir.glob("*.yaml")):
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
                 merge_dict(merged, data)
             self.intents[lang_dir.name] = Intents.from_dict(merged)
 

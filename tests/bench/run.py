@@ -60,6 +60,7 @@ class Target:
     proc: subprocess.Popen
     ready_s: float
     runs: list[Run] = field(default_factory=list)
+    ready_cpu_s: float = 0.0  # CPU seconds the process had used when it first answered (load-independent)
 
 
 def get_json(url: str, timeout: float = 2.0) -> dict:
@@ -113,6 +114,11 @@ def reply_text(activity: dict | None) -> str:
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -173,17 +179,20 @@ recognizer = Recognizer(Settings().knowledge_dir / "sentences")
 load_s = time.perf_counter() - started
 for text, locale in utterances:  # warm-up: first calls compile regexes
     recognizer.recognize(text, locale)
-times = []
+times, cpu = [], []
 for _ in range(int(sys.argv[2])):
     for text, locale in utterances:
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         recognizer.recognize(text, locale)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
 times.sort()
+cpu.sort()
 intents = sorted({i for lang in recognizer.intents.values() for i in lang.intents})
 print(json.dumps({"utterances": len(utterances), "calls": len(times), "mean_us": statistics.fmean(times) * 1e6,
                   "p50_us": times[len(times) // 2] * 1e6, "p99_us": times[int(len(times) * 0.99)] * 1e6,
-                  "max_us": times[-1] * 1e6, "intents": len(intents), "load_s": load_s}))
+                  "max_us": times[-1] * 1e6, "cpu_mean_us": statistics.fmean(cpu) * 1e6,
+                  "cpu_p99_us": cpu[int(len(cpu) * 0.99)] * 1e6, "intents": len(intents), "load_s": load_s}))
 """
 
 
@@ -244,14 +253,16 @@ def main() -> None:
             bot_env = {**env, "PORT": str(PORTS[name]), "DATABASE_URL": url, "RUN_WORKER_IN_PROCESS": "0", **extra}
             proc, started = spawn(name, [PY, "app.py"], bot_env, tmp)
             procs.append(proc)
-            targets.append(Target(name, PORTS[name], proc, wait_ready(PORTS[name], proc) - started))
+            targets.append(Target(name, PORTS[name], proc, wait_ready(PORTS[name], proc) - started,
+                                  ready_cpu_s=cpu_seconds(proc.pid)))
 
         for target in targets:  # every target answers the question correctly before we time it
             post_activity(target.port, args.question, service_url, f"check-{target.name}")
             text = reply_text(get_json(f"{connector_url}/stats")["last"])
             if target.name != "floor" and args.expect and args.expect not in text:
                 raise SystemExit(f"{target.name} answered without {args.expect!r}: {text[:300]!r}")
-            print(f"# {target.name}: ready {target.ready_s:.2f} s after start; reply: {text[:90]!r}")
+            print(f"# {target.name}: ready {target.ready_s:.2f} s after start ({target.ready_cpu_s:.2f} s CPU); "
+                  f"reply: {text[:90]!r}")
 
         print(f"{'run':<5} {'target':<13} {'turns/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'requests':>8} "
               f"{'errors':>6} {'replies':>7}  load")
@@ -277,12 +288,14 @@ def main() -> None:
             ratios = [b.turns_per_s / f.turns_per_s for b, f in zip(target.runs, floor.runs, strict=True)]
             rss, hwm = rss_mb(target.proc.pid)
             print(f"# {target.name}: throughput ratio per round {', '.join(f'{r:.2f}' for r in ratios)}; "
-                  f"ready in {target.ready_s:.2f} s; RSS after load {rss:.0f} MB (peak {hwm:.0f} MB)")
+                  f"ready in {target.ready_s:.2f} s ({target.ready_cpu_s:.2f} s CPU); "
+                  f"RSS after load {rss:.0f} MB (peak {hwm:.0f} MB)")
         if args.recognition_repeat:
             rec = recognition(args.recognition_repeat)
             print(f"# recognition: {rec['utterances']} dev utterances x {args.recognition_repeat}, "
                   f"{rec['intents']} intents (da+en): mean {rec['mean_us']:.0f} us, p50 {rec['p50_us']:.0f} us, "
-                  f"p99 {rec['p99_us']:.0f} us, max {rec['max_us']:.0f} us; sentences loaded in {rec['load_s']:.2f} s")
+                  f"p99 {rec['p99_us']:.0f} us, max {rec['max_us']:.0f} us; CPU time mean {rec['cpu_mean_us']:.0f} us, "
+                  f"p99 {rec['cpu_p99_us']:.0f} us; sentences loaded in {rec['load_s']:.2f} s")
         print(f"# load at end: {loadavg()}")
     finally:
         for proc in reversed(procs):
