@@ -189,3 +189,21 @@ def test_goals_series_and_categories():
     assert "517" in ask("How many study places will UCN offer for pedagogues in 2021/2022?")
     text = ask("Er Rebild en bykommune eller en landkommune i rammeaftalen for erhvervshusene?")
     assert "Rebild er en bykommune" in text and "er en landkommune" not in text
+
+
+def test_odd_input_never_crashes_and_every_answer_renders():
+    import random
+
+    words = ("hvad betaler hjørring aalborg 2020 2021 2022 børnehus erhvervshus i procent og løn takst sager total "
+             "mest mindst faldt steg 0-17 budget regnskab sundhedssekretariatet socialaftalen hvem hvor mange odense "
+             "pædagog how much pays share ? 🙂").split()
+    rng = random.Random(7)
+    questions = ["", "?", "2020", "og?", "x" * 3000, "Hjørring 2022", "i procent", "rangorden", "Hvilke kommuner?"]
+    questions += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 8))) for _ in range(300)]
+    context = None
+    for question in questions:
+        for lang in ("da", "en"):
+            answer = BOOK.answer(question, lang, context)
+            if answer is not None:
+                assert RENDERER.render("BudgetLookup", answer.key, lang, **answer.vars).strip()
+                context = answer.context or context
