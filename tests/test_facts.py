@@ -77,9 +77,12 @@ def test_questions_the_documents_do_not_answer_are_refused(kb: KnowledgeBase, la
         assert answer.missing == missing
 
 
-@pytest.mark.parametrize("text", ["hej", "Hej!", "tak", "thanks", "asdf qwerty", "ok", "zzzz"])
+@pytest.mark.parametrize("text", ["hej", "Hej!", "tak", "thanks", "asdf qwerty", "ok", "zzzz", "Hvordan går det?",
+                                  "Kan du hjælpe mig?", "What can you do?", "Hvad hedder du?"])
 def test_greetings_and_gibberish_are_left_to_the_fallback(kb: KnowledgeBase, text: str) -> None:
-    assert kb.lookup(text, "da") is None
+    from bot.language import detect_language
+
+    assert kb.lookup(text, detect_language(text)) is None
 
 
 def test_quote_adds_the_sentence_naming_the_subject(kb: KnowledgeBase) -> None:
@@ -102,6 +105,20 @@ def test_follow_up_uses_the_previous_question(kb: KnowledgeBase) -> None:
     assert follow is not None and follow.kind != "refusal"
     text = follow.fact.answer["da"] if follow.fact else follow.quote.text
     assert "40 procent" in text
+
+
+@pytest.mark.parametrize("question", ["Hvad er KKR's e-mailadresse?", "Hvad er KKR's adresse i Passagerråd-aftalen?",
+                                      "Who signs the Passagerråd agreement for KKR?"])
+def test_the_templates_placeholders_are_never_given_as_facts(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.lookup(question, "en" if question.startswith("Who") else "da")
+    shown = " ".join(filter(None, [answer.fact and answer.fact.answer["da"], answer.fact and answer.fact.quote,
+                                   answer.quote and answer.quote.text, answer.nearest and answer.nearest.text]))
+    assert "xx@xx" not in shown and "[Navn]" not in shown
+
+
+def test_an_og_question_without_our_topic_yields_to_other_answers(kb: KnowledgeBase) -> None:
+    answer = kb.lookup("Og hvor meget faldt tallet til 2020?", "da")
+    assert answer is None or answer.score <= 0.55
 
 
 def test_what_a_question_asks_for() -> None:
