@@ -61,3 +61,22 @@ async def database(kind: str, tmp_path):  # type: ignore[no-untyped-def]
         yield db
     finally:
         await db.dispose()
+
+
+async def data_files(db: Database) -> list[bytes]:
+    """The database's own files as bytes (SQLite: the file and its WAL; PostgreSQL: base/<oid>/* after a
+    CHECKPOINT), or [] when they cannot be read by this user."""
+    from pathlib import Path
+
+    if db.is_sqlite:
+        path = Path(db.url.split(":///", 1)[1])
+        return [p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name)]
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("CHECKPOINT"))
+        data_dir = (await conn.execute(text("SHOW data_directory"))).scalar_one()
+        oid = (await conn.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()"))).scalar_one()
+    base = Path(data_dir) / "base" / str(oid)
+    if not os.access(base, os.R_OK):
+        return []
+    return [p.read_bytes() for p in base.iterdir() if p.is_file()]

@@ -296,6 +296,9 @@ async def test_retention_deletes_closed_cases_with_a_warning_and_keeps_the_audit
     await svc.acknowledge(MAYOR, gone.ref, NOW)
     await svc.reply(MAYOR, gone.ref, "svar", NOW)
     await svc.set_status(MAYOR, gone.ref, "closed", "Afsluttet efter samtale", NOW)
+    async with db.sessions() as s:
+        row = await s.get(ReportCase, gone.ref)
+        remnants = (bytes(row.wrapped_key)[-16:], bytes(row.content)[-16:])
     delete_on = NOW.date() + timedelta(days=HJ.retention_days)
     warning = [t for t in await tasks(db, f"report:{gone.ref}:retention") if t.kind == "notify"]
     assert {t.run_at.replace(tzinfo=None) for t in warning} == {datetime.combine(delete_on - timedelta(days=14), datetime.min.time()).replace(hour=7)}
@@ -308,6 +311,9 @@ async def test_retention_deletes_closed_cases_with_a_warning_and_keeps_the_audit
         assert (await s.execute(select(ReportMessage).where(ReportMessage.ref == gone.ref))).first() is None
         assert await s.get(ReportCase, keep.ref) is not None
         assert (await audit.verify(s)).ok
+    if db.is_sqlite:  # secure_delete + a truncated WAL: the key and ciphertext are gone from the files too
+        files = await report_db.data_files(db)  # (PostgreSQL keeps dead tuples until pages are reused:
+        assert files and not [r for r in remnants for blob in files if r in blob]  # rotate the master key)
     stub = [e.action for e in await svc.audit_entries(gone.ref)]
     assert stub[0] == "submitted" and stub[-1] == "deleted"
     with pytest.raises(ReportNotFound):

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -455,7 +455,20 @@ class ReportService:
                 await session.execute(delete(ReportCase).where(ReportCase.ref == ref))
                 await cancel(session, f"report:{ref}:retention")
                 await audit.append(session, today, "system", "deleted", ref, "retention")
-            return len(due)
+        if due:
+            await self._scrub()
+        return len(due)
+
+    async def _scrub(self) -> None:
+        """Leave no remnant of deleted rows in the data files: SQLite zeroes them (secure_delete) and its
+        WAL is truncated; PostgreSQL's VACUUM prunes the dead tuples. Old WAL segments and backups keep
+        the ciphertext until recycled; rotating the master key makes those remnants unreadable."""
+        async with self.db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self.db.is_sqlite:
+                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            else:
+                await conn.execute(text("VACUUM report_cases, report_messages, report_identities"))
 
     async def rewrap(self, keys: MasterKeys) -> int:
         """Re-wrap every report key under ``keys.active`` (rotation); old keys can then be retired."""
