@@ -63,7 +63,8 @@ CHECK = ("stemmer", "passer", "add up", "adds up", "summer", "sum of", "discrepa
 COMPARE = ("sammenlign", "sammenlignet", "compare", "compared", "versus", "vs", "forskellen", "difference",
            "mere end", "mindre end", "more than", "less than", "end")
 REGNSKAB = ("regnskab", "regnskabet", "regnskabstal", "accounts", "actual", "actuals", "spent", "brugte",
-            "brugt", "forbrug", "forbrugte", "outturn", "realised", "realized", "annual accounts")
+            "brugt", "forbrug", "forbrugte", "outturn", "realised", "realized", "annual accounts", "faktisk",
+            "faktiske", "realiseret", "realiserede", "forbrugt")
 INCOME = ("indtaegt", "indtaegter", "indtaegterne", "income", "revenue", "revenues")
 EXPENSE = ("udgift", "udgifter", "udgifterne", "expenses", "expenditure", "expenditures", "spending", "spent")
 RESULT = ("overskud", "underskud", "overskuddet", "underskuddet", "surplus", "deficit", "resultat", "result")
@@ -702,6 +703,17 @@ class BudgetBook:
                           {"cell": cell, "new": new, "old": old, "direction": sign(cell.value),
                            **self._source(table, lang, cell.lines)},
                           {"table": table.id, "row": row.key, "column": change.key, "kind": "lines"})
+        if slots.change and change is None and len(slots.years) != 1:
+            pair = self._budget_pair(table, row, slots)
+            if pair is not None:
+                older, newer = pair
+                new, old = self._cell(table, row, newer, lang), self._cell(table, row, older, lang)
+                new.label, old.label = newer.label[lang], older.label[lang]
+                cell = replace(new, value=new.value - old.value, computed=True, discrepancy="")
+                return Answer("line_change", SCORE_CLEAR,
+                              {"cell": cell, "new": new, "old": old, "direction": sign(cell.value),
+                               **self._source(table, lang, cell.lines)},
+                              {"table": table.id, "row": row.key, "column": newer.key, "kind": "lines"})
         if table.secretariat and row.role == "total" and not slots.years and not slots.regnskab:
             columns = [c for c in columns if c.year == 2021]
         elif not table.secretariat and not slots.years:
@@ -733,6 +745,22 @@ class BudgetBook:
                        "share": share, "is_total": row.role == "total", **self._source(table, lang, cells[0].lines)},
                       {"table": table.id, "row": row.key, "column": cells[0].column, "kind": "lines",
                        "years": slots.years, "regnskab": slots.regnskab})
+
+    @staticmethod
+    def _budget_pair(table: Table, row: Row, slots: Slots) -> tuple[Column, Column] | None:
+        """Two columns of the same measure to compare (budget 2020 -> budget 2021, or regnskab -> budget)."""
+        cols = [c for c in table.columns.values() if c.key in row.values and not c.change_of]
+        for measure in ("expenses", "income", "result", "budget"):
+            same = [c for c in cols if c.measure == measure]
+            budgets = sorted((c for c in same if c.period in (None, "budget")), key=lambda c: c.year or 0)
+            if slots.regnskab:
+                accounts = [c for c in same if c.period == "accounts"]
+                later = [c for c in budgets if c.year == 2021]
+                if accounts and later:
+                    return accounts[0], later[0]
+            if len(budgets) >= 2:
+                return budgets[0], budgets[-1]
+        return None
 
     @staticmethod
     def _parent_total(table: Table, row: Row) -> Row | None:

@@ -207,3 +207,8 @@ def test_odd_input_never_crashes_and_every_answer_renders():
             if answer is not None:
                 assert RENDERER.render("BudgetLookup", answer.key, lang, **answer.vars).strip()
                 context = answer.context or context
+
+
+def test_change_of_a_secretariat_line_is_computed_and_marked():
+    text = ask("Hvor meget steg lønnen i Sundhedssekretariatet fra 2020 til 2021?")
+    assert "43.673" in text and "beregnet" in text and "1.273.623" in text and "1.317.296" in text
