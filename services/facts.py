@@ -31,6 +31,12 @@ _ROLE = re.compile(r"\b(formand\w*|forperson\w*|næstformand\w*|chair\w*|borgmes
                    r"leder\w*|head of|manager\w*|minister\w*|kontaktperson\w*|contact person|koordinator\w*|"
                    r"sekretær\w*|secretary|ceo)\b")
 _WHO = re.compile(r"\b(hvem|who|whom|navn\w*|name)\b")
+# "Hvem er formand for ...", "who is the chair of ...", "navnet på borgmesteren": a person is asked for.
+# ("Hvem udarbejder dagsordenen med forpersonen?" asks for whoever drafts it, which may be an organisation.)
+_WHO_IS_ROLE = re.compile(r"\b(hvem|who)\s+(er|var|is|was|are|'s)\b\W+(\w+\W+){0,3}?" + _ROLE.pattern[2:]
+                          + r"|\b(navn\w*|name)\b\W+(\w+\W+){0,3}?" + _ROLE.pattern[2:])
+_WHO_CHAIRS = re.compile(r"\bwho\s+(chairs|leads|heads|runs|directs)\b|\bhvem\s+(leder|styrer)\b|"
+                         + _ROLE.pattern[2:] + r".{0,40}\b(hvem er det|who is it|who is that)\b")
 # First names: those of the people in the bundle and common Danish ones; a "who is the chair" answer must
 # name a person, and "Alle Parter" or "Region Nordjylland" are not people.
 _FIRST_NAMES = frozenset("""
@@ -136,7 +142,7 @@ def asks_for(question: str) -> list[str]:
     """What kind of answer the question wants: phone, email, date, amount, person."""
     folded = fold(question)
     needs = [name for name, ask, _ in _NEEDS if ask.search(folded)]
-    if _WHO.search(folded) and _ROLE.search(folded):
+    if _WHO_IS_ROLE.search(folded) or _WHO_CHAIRS.search(folded):
         needs.append("person")
     return needs
 
