@@ -7,6 +7,7 @@ import logging
 import sys
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
@@ -49,6 +50,12 @@ class Runtime:
         await self.services.db.dispose()
 
 
+def build_reports(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    from services.reports.setup import build_service  # confidential sexism reports (issue 6)
+
+    return build_service(settings, db)
+
+
 def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.db_url)
     services = Services(db=db, settings=settings)
@@ -59,6 +66,7 @@ def build_runtime(settings: Settings) -> Runtime:
     from services.agenda import AgendaService, load_councils  # passenger-council agenda items (issue 7)
 
     services.agenda = AgendaService(db, load_councils(knowledge / "councils"), public_base_url=settings.public_base_url)
+    services.reports = build_reports(settings, db)  # confidential sexism reports (issue 6)
     renderer = Renderer(knowledge / "responses")
     core = Core(Recognizer(knowledge / "sentences"), HANDLERS, FLOWS)
     if settings.lookup_cache_size > 0:  # the knowledge never changes while running: same question, same answer
@@ -86,6 +94,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
 
     tasks = runtime.services.extra.setdefault("tasks", TaskBackend(settings, runtime.services.db, runtime.renderer))
     teams_bot.reference_sinks.append(tasks.remember_reference)
+    if runtime.services.reports is not None:  # closed reports are deleted on their retention day by a task
+        from services.reports.setup import register_tasks
+
+        register_tasks(tasks, runtime.services.reports)
 
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
         await runtime.start()

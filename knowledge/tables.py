@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from services import yamlfast
 from services.municipalities import ALL as MUNICIPALITIES
 
 KINDS = ("municipalities", "lines", "series", "targets", "categories")
@@ -258,7 +259,7 @@ def _row(path: Path, i: int, raw: Any, columns: dict[str, Column], categories: d
 
 def load_table(path: Path) -> Table:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfast.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise TableError(path, "(file)", f"not valid YAML: {error}") from None
     if not isinstance(raw, dict):

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from services import yamlfast
+
 ROLES = ("secretariat", "chairperson", "member")  # everybody else is the public
 DEADLINES = ("submission", "comments_open", "comments_close", "publication", "minutes", "feedback")
 DEFAULT_OFFSETS = {  # days relative to the meeting date: negative before, positive after
@@ -117,7 +119,7 @@ def _meeting(raw: Any, where: str) -> Meeting:
 
 def load_council(path: Path) -> Council:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfast.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CouncilConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
     where = str(path)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from services import yamlfast
 from services.municipalities import ALL as MUNICIPALITIES
 
 ROLES = ("borgmester", "udvalgsformand", "gruppeformand", "kommunaldirektør", "hr")
@@ -135,7 +136,7 @@ def load_policies(directory: Path) -> Policies:
     out = Policies()
     for path in sorted(directory.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yamlfast.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise PolicyError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
         policy = parse_policy(data, str(path))
