@@ -193,35 +193,27 @@ class _Text:
         for tok in self.tokens:
             self.starts.append(pos)
             pos += len(tok)
-        self.start_set = set(self.starts)
-        self.token_set = set(self.tokens)
         pairs = [a + b for a, b in zip(self.tokens, self.tokens[1:])]
-        self.pool: dict[str, list[str]] = {}  # fuzzy candidates (words and word pairs) by first letter
-        for t in dict.fromkeys(self.tokens + pairs):
-            if len(t) >= 6:
-                self.pool.setdefault(t[0], []).append(t)
+        self.fuzzy_pool = [t for t in self.tokens + pairs if len(t) >= 6]
 
     def has_token(self, *words: str) -> bool:
-        return any(w in self.token_set for w in words)
+        return any(t in words for t in self.tokens)
 
     def match(self, key: _Key, fuzzy: bool = True) -> float:
         """1.0 when the key is typed (from a word start, any ending), 0.85 for a close misspelling."""
-        k = key.compact
-        if not k:
+        if not key.compact:
             return 0.0
         if key.short:
-            return 1.0 if (k in self.token_set or k + "s" in self.token_set) else 0.0
-        i = self.compact.find(k)
-        while i != -1:
-            if i in self.start_set:
+            return 1.0 if any(t == key.compact or t == key.compact + "s" for t in self.tokens) else 0.0
+        for start in self.starts:
+            if self.compact.startswith(key.compact, start):
                 return 1.0
-            i = self.compact.find(k, i + 1)
-        if fuzzy and len(k) >= 7:
-            for cand in self.pool.get(k[0], ()):
-                if abs(len(cand) - len(k)) > 4 or cand[1] != k[1]:
+        if fuzzy and len(key.compact) >= 7:
+            for cand in self.fuzzy_pool:
+                if cand[0] != key.compact[0] or abs(len(cand) - len(key.compact)) > 4:
                     continue
-                probe = cand[: len(k) + 1] if len(cand) > len(k) else cand
-                sm = SequenceMatcher(None, probe, k)
+                probe = cand[: len(key.compact) + 1] if len(cand) > len(key.compact) else cand
+                sm = SequenceMatcher(None, probe, key.compact)
                 if sm.real_quick_ratio() >= 0.86 and sm.quick_ratio() >= 0.86 and sm.ratio() >= 0.86:
                     return 0.85
         return 0.0
