@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import random
 import re
 import shutil
 import signal
@@ -41,7 +42,7 @@ def free_ports(candidates: range, count: int) -> list[int]:
     import socket
 
     found = []
-    for port in candidates:
+    for port in random.sample(list(candidates), len(candidates)):  # two runs at once rarely pick the same
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -80,7 +81,7 @@ http {{
             # A POST is passed to the other process only when it never reached the first (connection
             # refused): a turn that reached a process that then died is not run twice.
             proxy_next_upstream error timeout;
-            proxy_connect_timeout 2s;
+            proxy_connect_timeout 5s;
             proxy_read_timeout 30s;
         }}
     }}
@@ -166,7 +167,7 @@ class Cluster:
         self._start_nginx()
 
     def _start_nginx(self) -> None:
-        servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=30s;" for p in self.bot_ports)
+        servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in self.bot_ports)
         user = "user root;" if os.geteuid() == 0 else ""
         conf = NGINX_CONF.format(tmp=self.tmp, servers=servers, port=self.port, user=user)
         (self.tmp / "nginx.conf").write_text(conf)
@@ -175,6 +176,10 @@ class Cluster:
                                        "-c", str(self.tmp / "nginx.conf")], stdout=log, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL)
         wait_http(self.url + "/healthz", 20, self.nginx)
+        time.sleep(0.1)  # its access log line follows the response
+        if self.nginx.poll() is not None or not (self.tmp / "nginx-access.log").read_text().strip():
+            raise RuntimeError(f"another server answered on port {self.port}: "
+                               + (self.tmp / "nginx-error.log").read_text()[-1000:])
         (self.tmp / "nginx-access.log").write_text("")  # count turns only
 
     def upstreams(self) -> Counter:
@@ -237,12 +242,13 @@ async def test_a_flow_started_on_one_process_finishes_on_the_other(cluster):
     conversation = "scaleout-flow-" + uuid.uuid4().hex[:8]
     before = cluster.upstreams()
     async with aiohttp.ClientSession() as session:
-        assert await post(session, cluster, conversation=conversation, value={"intent": "ScaleoutTally"}) in (200, 201)
+        statuses = [await post(session, cluster, conversation=conversation, value={"intent": "ScaleoutTally"})]
         for n in range(1, 5):
-            assert await post(session, cluster, f"t{n}", conversation=conversation) in (200, 201)
-        assert await post(session, cluster, "finish", conversation=conversation) in (200, 201)
+            statuses.append(await post(session, cluster, f"t{n}", conversation=conversation))
+        statuses.append(await post(session, cluster, "finish", conversation=conversation))
+    assert set(statuses) <= {200, 201}, f"{statuses}\n{cluster.logs()}"
     replies = [reply_texts([a]) for a in cluster.connector.sent(conversation)]
-    assert len(replies) == 6, replies
+    assert len(replies) == 6, f"{replies}\n{cluster.logs()}"
     pids = [pid_of(r) for r in replies]
     bot_pids = {p.pid for p in cluster.bots.values()}
     assert set(pids) == bot_pids, f"turns should land on both processes: {pids}"
@@ -257,6 +263,22 @@ async def test_a_flow_started_on_one_process_finishes_on_the_other(cluster):
         time.sleep(0.05)
     assert sorted(used.values()) == [3, 3], used
     print(f"\nflow turns per process: {dict(used)}")
+
+
+@pytest.mark.xfail(reason="the report dialogue's draft key lives in one bot process's memory "
+                          "(services/reports/draft.py): behind round-robin the form lands on the other process "
+                          "and the reporter is told the draft expired; needs conversation-sticky routing",
+                   strict=False)
+async def test_a_report_started_on_one_process_is_submitted_on_the_other(cluster):
+    conversation = "scaleout-report-" + uuid.uuid4().hex[:8]
+    user = "reporter-" + uuid.uuid4().hex[:8]
+    async with aiohttp.ClientSession() as session:
+        for text, value in (("jeg vil indberette sexisme", None), ("Hjørring", None),
+                            ("", {"intent": "ReportSubmit", "anonymous": "yes", "what": "En kommentar på et møde.",
+                                  "where": "council", "conversation": "no"})):
+            assert await post(session, cluster, text, conversation=conversation, user=user, value=value) in (200, 201)
+    last = reply_texts(cluster.connector.sent(conversation)[-1:])
+    assert "Din indberetning er sendt til modtagerne i Hjørring Kommune" in last, last
 
 
 async def wait_until_delivered(db_url: str, keys: set[str], timeout: float = 90) -> dict[str, int]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import socket
@@ -44,7 +45,7 @@ def missing_prerequisites() -> list[str]:
 
 
 def free_port(candidates: range) -> int:
-    for port in candidates:
+    for port in random.sample(list(candidates), len(candidates)):  # two test runs at once rarely collide
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
