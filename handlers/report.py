@@ -429,6 +429,13 @@ def _case_card(turn: Turn, view) -> dict:  # type: ignore[no-untyped-def]
         body.append({"type": "Input.Text", "id": "text", "label": t("reply_label"), "isMultiline": True,
                      "maxLength": LIMITS["reply"]})
         actions.append(cards.submit(t("reply_button"), {"intent": "ReportAct", "action": "reply", "ref": s.ref}))
+    policy = _svc(turn).policies.get(s.municipality)
+    have = {p["aad_id"] for p in view.recipients} | {(view.excluded or {}).get("aad_id")}
+    newcomers = [r for r in (policy.recipients if policy else ()) if r.aad_id not in have]
+    if newcomers and s.status != "closed":  # recipients added to the policy after the report was made
+        body.append({"type": "Input.ChoiceSet", "id": "grant_to", "label": t("grant_label"), "value": "",
+                     "choices": [{"title": f"{r.name} ({t('role_' + r.role)})", "value": r.aad_id} for r in newcomers]})
+        actions.append(cards.submit(t("grant_button"), {"intent": "ReportAct", "action": "grant", "ref": s.ref}))
     if nexts:
         body += [{"type": "Input.ChoiceSet", "id": "status", "label": t("status_label"), "value": nexts[0],
                   "choices": [{"title": _status_label(turn, n), "value": n} for n in nexts]},
@@ -457,6 +464,9 @@ async def act(turn: Turn, match: Match) -> None:
                 raise ReportInputError("bad_status")
             await svc.set_status(who, ref, status, str(value.get("reason") or ""), turn.now)
             turn.say(R, "status_changed", ref=ref, status=_status_label(turn, status))
+        elif action == "grant":
+            person = await svc.grant(who, ref, str(value.get("grant_to") or ""), turn.now)
+            turn.say(R, "granted", ref=ref, name=person["name"])
         else:
             turn.say(R, "bad_status")
     except ReportNotFound:

@@ -11,6 +11,7 @@ from services.db import Database
 MAYOR = "00000000-0000-0000-0860-000000000001"
 GROUP_CHAIR = "00000000-0000-0000-0860-000000000003"
 ADMIN = "00000000-0000-0000-0860-000000000099"
+NEWCOMER = "00000000-0000-0000-0860-000000000004"
 REF = re.compile(r"R-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
@@ -106,6 +107,27 @@ async def test_reporter_dialogue_refusal_cancel_bad_input_and_form(bot, sqlite_u
                                                value={**act, "action": "status", "status": "in_progress"})
     assert not_found == await bot.say("", conversation="chair", user=GROUP_CHAIR, value={**act, "action": "acknowledge"})
 
+    # the council adds a recipient after the report was made: access only by an audited grant
+    from dataclasses import replace
+
+    from bot.web import SERVICES
+    from services.reports.policy import Policies, Recipient
+
+    reports = bot.client.server.app[SERVICES].reports
+    hj = reports.policies.get("Hjørring")
+    reports.policies = Policies({**reports.policies.by_municipality, "Hjørring": replace(
+        hj, version=2, recipients=(*hj.recipients, Recipient(NEWCOMER, "Ny HR-chef (eksempel)", "hr")))})
+    assert not_found == await bot.say(f"åbn indberetning {ref}", conversation="new", user=NEWCOMER)
+    before = len(bot.connector.sent["mayor"])
+    await bot.say("", conversation="mayor", user=MAYOR, value={"intent": "ReportOpen", "ref": ref})
+    choices = [n for n in walk(cards_of(bot.connector.sent["mayor"][before:])) if n.get("id") == "grant_to"]
+    assert [c["value"] for c in choices[0]["choices"]] == [NEWCOMER]  # never the left-out group chair
+    assert "revisionssporet" in await bot.say("", conversation="mayor", user=MAYOR,
+                                              value={**act, "action": "grant", "grant_to": NEWCOMER})
+    assert "Hvad skete der" in await bot.say(f"åbn indberetning {ref}", conversation="new", user=NEWCOMER)
+    refused = await bot.say("", conversation="mayor", user=MAYOR, value={**act, "action": "grant", "grant_to": GROUP_CHAIR})
+    assert "kan ikke få adgang" in refused
+
     # the reporter follows up from another chat: wrong code, then the right one
     refused = await bot.say(f"opfølgning {ref} AAAA-BBBB-CCCC-DDDD-EEEE", conversation="dm-3")
     assert "kan ikke åbne" in refused
@@ -115,7 +137,7 @@ async def test_reporter_dialogue_refusal_cancel_bad_input_and_form(bot, sqlite_u
     assert "Sagsnummer" in await bot.say("opfølgning", conversation="dm-3")  # asks for both in a form
     assert "tilføjet" in await bot.say("", conversation="dm-3", value={"intent": "ReportAddInfo", "ref": ref,
                                                                        "code": code, "text": "Der var vidner."})
-    assert await count(sqlite_url, "conversation_refs") == 2  # the mayor's and the chair's, never the reporter's
+    assert await count(sqlite_url, "conversation_refs") == 3  # the recipients', never the reporter's
 
     # the audit trail: administrators verify it, others cannot
     assert "intakt" in await bot.say("verificer revisionssporet", conversation="admin", user=ADMIN)
