@@ -134,10 +134,10 @@ def paragraphs(lines: list[Line]) -> list[list[Line]]:
     """Split at gaps wider than the section's usual line spacing."""
     if not lines:
         return []
-    gaps = [b.no - a.no for a, b in zip(lines, lines[1:])]
+    gaps = [b.no - a.no for a, b in zip(lines, lines[1:], strict=False)]
     usual = sorted(gaps)[len(gaps) // 2] if gaps else 1
     out: list[list[Line]] = [[lines[0]]]
-    for gap, line in zip(gaps, lines[1:]):
+    for gap, line in zip(gaps, lines[1:], strict=False):
         if gap > usual:
             out.append([line])
         else:

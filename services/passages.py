@@ -108,7 +108,7 @@ def _parse_spans(value: str) -> tuple[tuple[int, int], ...]:
         pairs = tuple((int(a), int(b)) for a, b in (item.split(":") for item in value.split()))
     except ValueError:
         return ()
-    return pairs if all(x[0] <= y[0] for x, y in zip(pairs, pairs[1:])) else ()
+    return pairs if all(x[0] <= y[0] for x, y in zip(pairs, pairs[1:], strict=False)) else ()
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

@@ -28,7 +28,7 @@ def source_text(first: int, last: int, passages: list[Passage] = PASSAGES) -> st
         if p.lines[1] < first or p.lines[0] > last:
             continue
         spans = list(p.spans) + [(len(p.text), 10**9)]
-        for (offset, line), (next_offset, _) in zip(spans, spans[1:]):
+        for (offset, line), (next_offset, _) in zip(spans, spans[1:], strict=False):
             if first <= line <= last:
                 parts.append(p.text[offset:next_offset])
     return " ".join(parts)
