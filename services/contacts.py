@@ -193,27 +193,35 @@ class _Text:
         for tok in self.tokens:
             self.starts.append(pos)
             pos += len(tok)
+        self.start_set = set(self.starts)
+        self.token_set = set(self.tokens)
         pairs = [a + b for a, b in zip(self.tokens, self.tokens[1:])]
-        self.fuzzy_pool = [t for t in self.tokens + pairs if len(t) >= 6]
+        self.pool: dict[str, list[str]] = {}  # fuzzy candidates (words and word pairs) by first letter
+        for t in dict.fromkeys(self.tokens + pairs):
+            if len(t) >= 6:
+                self.pool.setdefault(t[0], []).append(t)
 
     def has_token(self, *words: str) -> bool:
-        return any(t in words for t in self.tokens)
+        return any(w in self.token_set for w in words)
 
     def match(self, key: _Key, fuzzy: bool = True) -> float:
         """1.0 when the key is typed (from a word start, any ending), 0.85 for a close misspelling."""
-        if not key.compact:
+        k = key.compact
+        if not k:
             return 0.0
         if key.short:
-            return 1.0 if any(t == key.compact or t == key.compact + "s" for t in self.tokens) else 0.0
-        for start in self.starts:
-            if self.compact.startswith(key.compact, start):
+            return 1.0 if (k in self.token_set or k + "s" in self.token_set) else 0.0
+        i = self.compact.find(k)
+        while i != -1:
+            if i in self.start_set:
                 return 1.0
-        if fuzzy and len(key.compact) >= 7:
-            for cand in self.fuzzy_pool:
-                if cand[0] != key.compact[0] or abs(len(cand) - len(key.compact)) > 4:
+            i = self.compact.find(k, i + 1)
+        if fuzzy and len(k) >= 7:
+            for cand in self.pool.get(k[0], ()):
+                if abs(len(cand) - len(k)) > 4 or cand[1] != k[1]:
                     continue
-                probe = cand[: len(key.compact) + 1] if len(cand) > len(key.compact) else cand
-                sm = SequenceMatcher(None, probe, key.compact)
+                probe = cand[: len(k) + 1] if len(cand) > len(k) else cand
+                sm = SequenceMatcher(None, probe, k)
                 if sm.real_quick_ratio() >= 0.86 and sm.quick_ratio() >= 0.86 and sm.ratio() >= 0.86:
                     return 0.85
         return 0.0
@@ -507,14 +515,15 @@ class Directory:
         self._org_keys: list[tuple[str, _Key]] = []
         self._org_vetoes: dict[str, list[_Key]] = {}
         for o in self.orgs.values():
-            for alias in {o.name["da"], o.name["en"], *o.aliases}:
-                self._org_keys.append((o.id, _Key.of(alias)))
+            for alias in dict.fromkeys(compact(a) for a in (o.name["da"], o.name["en"], *o.aliases)):
+                self._org_keys.append((o.id, _Key(alias, len(alias) <= 4)))
             self._org_vetoes[o.id] = [_Key.of(v) for v in o.not_if]
         self._topic_keys: list[tuple[str, _Key]] = []
         for t in self.topics.values():
             for lang in ("da", "en"):
                 for kw in t.keywords.get(lang, []):
-                    self._topic_keys.append((t.id, _Key.of(kw)))
+                    if (t.id, _Key.of(kw)) not in self._topic_keys:
+                        self._topic_keys.append((t.id, _Key.of(kw)))
 
     # -- routing -------------------------------------------------------------------------------------
     def route(self, text: str, lang: str = "da") -> list[ContactMatch]:
@@ -704,8 +713,9 @@ class Directory:
 
     def _orgs(self, q: _Text) -> list[str]:
         hits: dict[str, int] = {}
+        vetoed = {oid for oid, vetoes in self._org_vetoes.items() if any(q.match(v, fuzzy=False) for v in vetoes)}
         for oid, key in self._org_keys:
-            if any(q.match(v, fuzzy=False) for v in self._org_vetoes.get(oid, [])):
+            if oid in vetoed:
                 continue
             if q.match(key):
                 hits[oid] = max(hits.get(oid, 0), len(key.compact))
