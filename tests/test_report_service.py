@@ -157,6 +157,11 @@ async def test_policy_rules_are_enforced(db):
     assert err.value.key == "anonymous_not_allowed"
     with pytest.raises(ReportInputError):
         await svc.submit(draft(exclude=OTHER), None, NOW)  # not a recipient of Hjørring
+    alone = replace(HJ, recipients=HJ.recipients[:1])
+    svc.policies = Policies({"Hjørring": alone})
+    with pytest.raises(ReportInputError):  # leaving out the only recipient would leave nobody
+        await svc.submit(draft(exclude=MAYOR), None, NOW)
+    svc.policies = POLICIES
     with pytest.raises(ReportInputError) as err:
         await svc.submit(draft(what="x" * 4001), None, NOW)
     assert err.value.key == "too_long"

@@ -172,7 +172,8 @@ class ReportService:
             raise ReportInputError("unknown_municipality")
         if draft.anonymous and not policy.anonymous_allowed:
             raise ReportInputError("anonymous_not_allowed", municipality=policy.municipality)
-        if draft.exclude and (not policy.exclusion_allowed or not policy.recipient(draft.exclude)):
+        if draft.exclude and (not policy.exclusion_allowed or not policy.recipient(draft.exclude)
+                              or len(policy.recipients) < 2):  # somebody must still receive it
             raise ReportInputError("exclusion_not_allowed")
         if draft.where not in WHERE:
             raise ReportInputError("bad_where")
