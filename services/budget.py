@@ -186,6 +186,8 @@ def read_slots(question: str) -> Slots:
     if house:
         foreign.append("Erhvervshus " + {"sjaelland": "Sjælland"}.get(house.group(1), house.group(1).capitalize()))
     own = re.search(r"(?<![a-z])([a-z]{3,})(budget(?:tet|ter|s)?)(?![a-z])", text)
+    if own:
+        text = f"{text}{own.group(1)} "  # "lønbudget" also names the line "løn"
     rank = "max" if has(text, RANK_MAX) else "min" if has(text, RANK_MIN) else None
     if rank is None and has(text, ("rangorden", "rangordn", "ranking", "rank", "ranked", "sorteret", "raekkefolge")):
         rank = "all"
@@ -380,7 +382,8 @@ class BudgetBook:
             elif table.kind == "municipalities" and scores[table.id] and (slots.rank or (slots.pays and slots.which)):
                 scores[table.id] += 2.0
         sheet = "boernehus_budget_2021"
-        if sheet in scores and scores[sheet] and slots.budget and not slots.municipalities:
+        if sheet in scores and slots.budget and not slots.municipalities and weight(
+                slots.text, self.tables.get(sheet).keywords):
             scores[sheet] += 1.5  # "Børnehus Nords budget": the budget sheet
         if has(slots.text, ("kommune", "kommuner", "kommunerne", "kommunernes", "kommunale", "municipal",
                             "municipality", "municipalities", "per kommune", "each municipality")):
@@ -475,6 +478,12 @@ class BudgetBook:
 
     def _no_table(self, slots: Slots, lang: str) -> Answer | None:
         """No table named: a municipality with money words, a generic budget question, or nothing for us."""
+        lines = [t for t in self.tables if t.kind == "lines" and self._pick_row(t, slots) is not None]
+        if lines and (slots.budget or slots.money or slots.expense) and not slots.municipalities:
+            answer = self._candidates_rows(slots, lang, lines)  # "lønbudgettet": the line in each budget
+            if answer is not None:
+                answer.score = 0.7
+                return answer
         if slots.municipalities and (slots.budget or slots.other_budget) and not slots.objektiv:
             return self._not_covered_own_budget(slots, lang)
         if slots.other_budget:
