@@ -38,3 +38,18 @@ def test_the_notice_keys_match_what_the_service_schedules():
     scheduled = set(re.findall(r'\("(\w+)", (?:_later|at_morning)', source))
     scheduled |= set(re.findall(r'_notify\([^)]*?"(\w+)", f"report', source))
     assert scheduled and scheduled <= keys("ReportNotices", "da")
+
+
+def test_report_wiring_survives_concurrent_edits_of_shared_files():
+    """Shared files are edited by several people at once; these lines must stay."""
+    import services.models  # noqa: F401
+    from handlers import FLOWS, HANDLERS
+    from services.db import Base
+
+    assert {"ReportStart", "ReportSubmit", "ReportFollowUp", "ReportAddInfo", "ReportList", "ReportOpen",
+            "ReportAct", "ReportAudit"} <= set(HANDLERS) and "report" in FLOWS
+    assert {"report_cases", "report_identities", "report_messages", "report_audit"} <= set(Base.metadata.tables)
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    assert "services.reports = build_reports(" in app and "register_tasks(tasks, runtime.services.reports)" in app
+    worker = (ROOT / "bot" / "proactive.py").read_text(encoding="utf-8")
+    assert "register_tasks(backend, build_service(settings, db))" in worker  # a separate worker deletes too
