@@ -54,7 +54,7 @@ def render(turn: Turn, result: Answer, question: str) -> str:
         quote = result.quote
         return turn.t(INTENT, "passage", quote=quote.text, title=quote.title, lines=quote.where)
     nearest = result.nearest
-    return turn.t(INTENT, "refusal",
+    return turn.t(INTENT, "refusal", absent=", ".join(result.absent),
                   missing=turn.t(INTENT, f"missing_{result.missing}") if result.missing else "",
                   nearest=nearest.text if nearest else "", nearest_title=nearest.title if nearest else "",
                   nearest_lines=nearest.where if nearest else "", contact=suggest_contact(turn, question))

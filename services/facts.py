@@ -89,6 +89,7 @@ class Answer:
     missing: str = ""  # for a refusal: what the question asked that the documents lack (phone, date, ...)
     terms: tuple[str, ...] = ()  # the question's stems, kept for follow-ups
     others: tuple[Fact, ...] = field(default=())  # kind "facts": further facts that fit as well
+    absent: tuple[str, ...] = ()  # for a refusal: names in the question the closest passage does not mention
 
 
 def _field(item: dict, key: str, kind: type, where: str) -> object:
@@ -223,7 +224,7 @@ class KnowledgeBase:
             return answer
         if not questionlike and not known:
             return None
-        return self._refusal(query, needs, lang, names)
+        return self._refusal(query, needs, lang, names, question)
 
     def proper_names(self, question: str) -> list[Term]:
         """Named things in the question (Midtjylland, Odense, Passagerpulsen) that an answer must mention."""
@@ -328,7 +329,7 @@ class KnowledgeBase:
             return Answer("passage", round(score, 3), lang, quote=quote, terms=stems)
         return None
 
-    def _refusal(self, query: list[Term], needs: list[str], lang: str, names: list[Term]) -> Answer:
+    def _refusal(self, query: list[Term], needs: list[str], lang: str, names: list[Term], question: str) -> Answer:
         nearest = None
         for hit in self.passages.search(query, 5):
             if hit.coverage >= 0.4 and self._mentions(hit.index, names):
@@ -336,8 +337,32 @@ class KnowledgeBase:
                 if self._has_rarest(query, quote.text) and not _PLACEHOLDER.search(quote.text):
                     nearest = quote
                 break
+        absent: list[str] = []
+        if nearest is None and names:
+            # "Erhvervshus Midtjyllands basisbevilling": show what the documents say about the rest, and
+            # name the thing they do not cover
+            surface = [m.group(0) for m in _PROPER.finditer(question.strip())]
+            terms = self._name_terms(surface)
+            order = sorted(range(len(surface)), key=lambda k: -self.passages.bm25.weight_of(terms[k]))
+            for k in order[:2]:  # the most specific name first
+                rest = self.terms(re.sub(rf"\b{re.escape(surface[k])}\b", " ", question), lang)
+                hits = self.passages.search(rest, 1) if len(rest) >= 2 else []
+                if not hits or hits[0].coverage < 0.6 or self._mentions(hits[0].index, [terms[k]]):
+                    continue
+                quote = self.passages.quote(hits[0].index, rest)
+                if quote.coverage >= 0.6 and not _PLACEHOLDER.search(quote.text):
+                    nearest, absent = quote, [surface[k]]
+                    break
         missing = next((n for n in needs if nearest is None or not satisfies(nearest.text, n)), "")
-        return Answer("refusal", 0.31, lang, nearest=nearest, missing=missing)
+        return Answer("refusal", 0.31, lang, nearest=nearest, missing=missing, absent=tuple(absent))
+
+    def _name_terms(self, words: list[str]) -> list[Term]:
+        out = []
+        for word in words:
+            folded = fold(word)
+            stems = self.analyzer.expand(folded[:-1] if folded.endswith("s") and len(folded) > 5 else folded)
+            out.append(Term(stems[:1], stems[1:]))
+        return out
 
     def fact(self, fid: str) -> Fact | None:
         return next((f for f in self.facts if f.id == fid), None)

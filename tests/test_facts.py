@@ -77,6 +77,12 @@ def test_questions_the_documents_do_not_answer_are_refused(kb: KnowledgeBase, la
         assert answer.missing == missing
 
 
+def test_refusal_names_what_is_missing_and_quotes_what_is_there(kb: KnowledgeBase) -> None:
+    answer = kb.lookup("Hvor har Erhvervshus Sydjylland sin filial?", "da")
+    assert answer.kind == "refusal" and answer.absent == ("Sydjylland",)
+    assert "filial" in answer.nearest.text
+
+
 @pytest.mark.parametrize("text", ["hej", "Hej!", "tak", "thanks", "asdf qwerty", "ok", "zzzz", "Hvordan går det?",
                                   "Kan du hjælpe mig?", "What can you do?", "Hvad hedder du?"])
 def test_greetings_and_gibberish_are_left_to_the_fallback(kb: KnowledgeBase, text: str) -> None:
