@@ -166,3 +166,18 @@ def test_the_shipped_council_files_load():
     assert {m.role for m in councils["nordjylland"].members} == {"secretariat", "chairperson", "member"}
     assert datetime(2027, 1, 20, 16, 0) == councils["nordjylland"].meetings[0].starts
     assert UTC  # the council's meetings are local wall-clock times, converted with zoneinfo
+
+
+def test_a_broken_council_file_stops_start_up(tmp_path: Path):
+    import shutil
+
+    from app import build_runtime
+    from bot.settings import Settings
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    broken = knowledge / "councils" / "nordjylland.yaml"
+    broken.write_text(GOOD.replace("role: chairperson", "role: formand", 1), encoding="utf-8")
+    with pytest.raises(CouncilConfigError) as err:
+        build_runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", knowledge_dir=knowledge))
+    assert "nordjylland.yaml" in str(err.value) and "'role'" in str(err.value)
