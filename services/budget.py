@@ -712,7 +712,7 @@ class BudgetBook:
                           {"cell": cell, "new": new, "old": old, "direction": sign(cell.value),
                            **self._source(table, lang, cell.lines)},
                           {"table": table.id, "row": row.key, "column": change.key, "kind": "lines"})
-        if slots.change and change is None and len(slots.years) != 1:
+        if slots.change and (change is None or change.key not in row.values) and len(slots.years) != 1:
             pair = self._budget_pair(table, row, slots)
             if pair is not None:
                 older, newer = pair
@@ -987,9 +987,9 @@ class BudgetBook:
             return None
         if row is None:
             row = table.row(context.get("row", "")) if not slots.total else table.total_row()
-        years = slots.years or list(context.get("years") or [])
+        years = slots.years or ([] if slots.change else list(context.get("years") or []))
         follow = replace(slots, years=years, regnskab=slots.regnskab or (bool(context.get("regnskab")) and not slots.years))
-        if not follow.years and not follow.regnskab:
+        if not follow.years and not follow.regnskab and not slots.change:
             column = table.columns.get(context.get("column", ""))
             if column is not None and column.year:
                 follow.years = [column.year]
