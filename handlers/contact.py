@@ -32,7 +32,8 @@ _WHO_IS = re.compile(
     r"\b(hvem|who)('s| er| var| is| was| are| were| bliver| chairs| leads| heads| signed| signs| skrev| skriver"
     r"| underskrev| underskriver| sidder| holds| represents| repraesenterer)\b"
     r"|\b(hvem er det|hvem er hun|hvem er han|who is it|who is that|who's that)\b"
-    r"|^(name|navnet pa|navn pa|hvad hedder|what is the name)\b")
+    r"|^(name|navnet pa|navn pa|hvad hedder|what is the name)\b"
+    r"|^(hvilken|hvilket|which) (borgmester|formand|naestformand|mayor|chair|minister|direktor|director)")
 
 
 def directory(turn: Turn) -> Directory | None:
@@ -354,13 +355,17 @@ async def start_handover(turn: Turn, match: Match) -> None:
                  alternative=f"{alternative.name} ({alternative.email})" if alternative else "")
         return
     data = {"contact": contact.id, "question": (question or "").strip()[:handovers.MAX_QUESTION], "why": why,
-            "token": uuid.uuid4().hex}
+            "token": uuid.uuid4().hex, "user": _requester(turn)}
     if not data["question"]:
         turn.start_flow(FLOW, "question", data)
         turn.say(INTENT, "handover_no_question", name=contact.name)
         return
     turn.start_flow(FLOW, "confirm", data)
     _ask_consent(turn, contact, data)
+
+
+def _requester(turn: Turn) -> str:
+    return turn.user.aad_id or turn.user.id
 
 
 def _ask_consent(turn: Turn, contact: ContactMatch, data: dict) -> None:
@@ -392,6 +397,12 @@ async def handover_step(turn: Turn) -> None:
     d = directory(turn)
     flow = turn.flow or {}
     data = dict(flow.get("data") or {})
+    if data.get("user") and data["user"] != _requester(turn):
+        # In a group chat only the asker can consent; anyone else's message is an ordinary question.
+        from handlers import question as free_questions
+
+        await free_questions.answer(turn, Match("Question", turn.lang, {"text": turn.text}))
+        return
     contact = d.match_for(data.get("contact", ""), turn.lang) if d else None
     if contact is None or not contact.can_receive:
         turn.end_flow()
@@ -411,7 +422,7 @@ async def handover_step(turn: Turn) -> None:
     if decision is not True:
         turn.say(INTENT, "handover_declined" if decision is False else "handover_unclear")
         return
-    requester = turn.user.aad_id or turn.user.id
+    requester = _requester(turn)
     record, created = await handovers.record(
         turn.services.db, key=f"{turn.conversation.id}:{data['token']}", contact_id=contact.id,
         contact_name=contact.name, contact_email=contact.email, contact_aad_id=contact.aad_id,
@@ -427,7 +438,7 @@ async def handover_step(turn: Turn) -> None:
 
 async def handover_status(turn: Turn, match: Match) -> None:
     """Intent ContactHandoverStatus: the user's own hand-overs and whether they have been delivered."""
-    rows = await handovers.mine(turn.services.db, turn.user.aad_id or turn.user.id)
+    rows = await handovers.mine(turn.services.db, _requester(turn))
     if not rows:
         turn.say(INTENT, "status_none")
         return

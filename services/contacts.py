@@ -795,11 +795,14 @@ class Directory:
                 anyone = bool(holders) or any(r.role == role for r in self.orgs[oid].open_roles)
                 holders = self._for_topic(holders, role, oid, result.topics)
                 titled: dict[str, str] = {}
-                if not anyone:  # a title typed as such ("afdelingschef hos Passagerpulsen")
+                if not anyone:  # a title typed as such ("afdelingschef hos Passagerpulsen", "head of department")
+                    org_words = {compact(a) for a in (*self.orgs[oid].aliases, *self.orgs[oid].name.values())}
+                    words = {t for t in result.role_tokens if len(t) >= 6} | {
+                        t for t in q.tokens if len(t) >= 8 and not any(t in w for w in org_words)}
                     for p in self.people.values():
                         for r in p.roles:
                             if r.org == oid and any(t in compact(r.title["da"]) or t in compact(r.title["en"])
-                                                    for t in result.role_tokens if len(t) >= 6):
+                                                    for t in words):
                                 titled[p.id] = r.role
                     holders = [self.people[pid] for pid in titled]
                 for p in holders:

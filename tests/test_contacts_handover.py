@@ -88,6 +88,8 @@ async def counts(db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     ("What is Passagerpulsen's phone number?", "en-US", ["not", "gkw@fbr.dk"], []),
     ("Who is the chair (forperson) of the passenger council in North Jutland?", "en-US", ["don't cover", "Passagerpulsen"], []),
     ("hvem er næstformand i KKR?", "da-DK", ["Mogens Christen Gade", "Næstformand"], []),
+    ("Who is the head of department at Passagerpulsen?", "en-US", ["Laura Kirch Kirkegaard"], []),
+    ("Hvem er formand for Passagerpulsen?", "da-DK", ["fremgår ikke", "Nærmeste rigtige kontakt"], []),
     ("Hvad er KKR's e-mail i aftalen om passagerråd?", "da-DK", ["ikke udfyldt", "pladsholdere"], ["mailto:xx"]),
     ("hvem er borgmester i Odense?", "da-DK", ["fremgår ikke", "Thisted Kommune: Ulla Vestergaard"], []),
     ("hvem er direktør for Erhvervshus Nordjylland?", "da-DK", ["fremgår ikke", "Mogens Christen Gade"], []),
@@ -185,6 +187,21 @@ async def test_yes_records_the_hand_over_with_its_notify_task(db):
     async with db.sessions() as session, session.begin():
         await session.execute(update(Task).where(Task.id == task.id).values(status="done"))
     assert "leveret" in await chat.say("mine henvendelser")
+
+
+async def test_in_a_group_chat_only_the_asker_can_say_yes(sqlite_db):
+    asker = Chat(sqlite_db, user="aad-asker", name="Asker")
+    other = Chat(sqlite_db, user="aad-other", name="Other")
+    other.conversation = asker.conversation = Conversation(id="group-1", type="groupChat")
+    await asker.say("hvem skal jeg kontakte om frikommuneforsøg?")
+    await asker.say(value=asker.button("Send mit spørgsmål videre"))
+    other.state = asker.state
+    await other.say("ja")
+    assert await counts(sqlite_db) == (0, 0)
+    asker.state = other.state
+    assert asker.state["flow"]["name"] == "contact_handover"
+    assert "afventer levering" in await asker.say("ja")
+    assert await counts(sqlite_db) == (1, 1)
 
 
 async def test_a_typed_hand_over_after_a_card_also_asks_first(sqlite_db):
