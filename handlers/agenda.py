@@ -353,11 +353,11 @@ async def submit_card_done(turn: Turn, match: Match) -> None:
             turn.reply(card=submit_card(turn, council, svc, existing, values=data))
         return
     if item.state == "draft" or not send:
-        turn.say(R, "created_draft", item=item.id, title=item.title)
+        turn.say(R, "created_draft", item=item.id, title=_title(turn, item))
         return
     meeting = council.meeting(item.meeting_key or "")
     deadline = fmt_date(_dates(svc, council, meeting)["submission"]) if meeting else ""
-    turn.say(R, "submitted", item=item.id, title=item.title, meeting=meeting_label(council, item.meeting_key),
+    turn.say(R, "submitted", item=item.id, title=_title(turn, item), meeting=meeting_label(council, item.meeting_key),
              late=item.late, deadline=deadline)
 
 

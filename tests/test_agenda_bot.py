@@ -91,6 +91,9 @@ async def test_submitter_secretariat_comment_publish_outcome_feedback(bot):
     assert "is submitted to the secretariat" in text
     text = await olga.say("nyt dagsordenspunkt")
     assert "ikke med i følgegruppen" in text
+    text = await region.say("", value=_submission("Lukket sag om takster", closed=True), conversation="team-chat",
+                            conversation_type="groupChat")
+    assert "er indsendt" in text and "Lukket punkt" in text and "takster" not in text  # nothing leaks into a group
     mine = await services.agenda.mine(KKR.aad_id)
     open_id = mine[0].id
     closed_id = (await services.agenda.mine(DSB.aad_id))[0].id
