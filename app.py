@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.adapter import create_adapter
 from bot.core import Core
 from bot.logs import configure as configure_logging
-from bot.recognizer import Recognizer
+from bot.recognizer import QUESTION, Recognizer
 from bot.render import Renderer
 from bot.settings import Settings
 from bot.storage import SqlStorage
@@ -75,7 +75,9 @@ def build_runtime(settings: Settings) -> Runtime:
         memoize_methods(services.facts, ("lookup",), settings.lookup_cache_size)
         memoize_methods(services.contacts, ("lookup",), settings.lookup_cache_size)
         memoize_methods(services.budget, ("answer",), settings.lookup_cache_size)
-        memoize_methods(core.recognizer, ("recognize",), settings.lookup_cache_size)
+        # Template matches only: free text (a QUESTION match carries it) is recognized afresh each time.
+        memoize_methods(core.recognizer, ("recognize",), settings.lookup_cache_size,
+                        cache_if=lambda match: match is not None and match.intent != QUESTION)
     return Runtime(settings, services, renderer, core, SqlStorage(StateStore(db)))
 
 

@@ -5,11 +5,14 @@ question, most of a turn; forty people asking the same question in a council mee
 once. ``memoize`` wraps a function whose result depends only on its arguments: results are kept in an
 LRU of ``size`` entries (keyed by the arguments as JSON) and every caller gets its own copy (unpickled
 from the bytes stored on the first call, which is much cheaper than copy.deepcopy), so a caller that
-changes its result cannot change anybody else's. ``LOOKUP_CACHE_SIZE=0`` turns it off.
+changes its result cannot change anybody else's. Keys are SHA-256 digests, so the cache keeps no user text
+as keys; ``cache_if`` can keep results out (the recognizer caches template matches, never free text).
+``LOOKUP_CACHE_SIZE=0`` turns it off.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import pickle
 from collections import OrderedDict
@@ -20,16 +23,18 @@ from typing import Any
 _MISS = object()
 
 
-def _key(args: tuple, kwargs: dict) -> str | None:
+def _key(args: tuple, kwargs: dict) -> bytes | None:
     try:
-        return json.dumps([args, kwargs], sort_keys=True, ensure_ascii=False)
+        text = json.dumps([args, kwargs], sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError):  # an argument that is not plain data: do not cache
         return None
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def memoize(fn: Callable[..., Any], size: int = 1024) -> Callable[..., Any]:
+def memoize(fn: Callable[..., Any], size: int = 1024,
+            cache_if: Callable[[Any], bool] | None = None) -> Callable[..., Any]:
     """``fn`` with an LRU cache of ``size`` results; ``wrapper.cache_info()`` gives hits and misses."""
-    cache: OrderedDict[str, Any] = OrderedDict()
+    cache: OrderedDict[bytes, Any] = OrderedDict()
     stats = {"hits": 0, "misses": 0}
 
     @wraps(fn)
@@ -41,6 +46,8 @@ def memoize(fn: Callable[..., Any], size: int = 1024) -> Callable[..., Any]:
         if entry is _MISS:
             stats["misses"] += 1
             value = fn(*args, **kwargs)
+            if cache_if is not None and not cache_if(value):
+                return value
             try:
                 cache[key] = (pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), None)
             except (pickle.PicklingError, TypeError, AttributeError):
@@ -58,9 +65,10 @@ def memoize(fn: Callable[..., Any], size: int = 1024) -> Callable[..., Any]:
     return wrapper
 
 
-def memoize_methods(obj: Any, names: tuple[str, ...], size: int = 1024) -> None:
+def memoize_methods(obj: Any, names: tuple[str, ...], size: int = 1024,
+                    cache_if: Callable[[Any], bool] | None = None) -> None:
     """Replace ``obj.<name>`` (bound methods of an object that never changes) with memoized ones."""
     for name in names:
         method = getattr(obj, name, None)
         if callable(method):
-            setattr(obj, name, memoize(method, size))
+            setattr(obj, name, memoize(method, size, cache_if))

@@ -67,3 +67,16 @@ async def test_the_budget_answer_is_the_same_when_it_comes_from_the_cache(bot):
     second = await bot.say("hvad betaler Hjørring til Børnehus Nord i 2021?", conversation="c2", user="user-2")
     assert "489.473" in first
     assert first == second
+
+
+def test_results_can_be_kept_out_and_keys_hold_no_text():
+    calls = []
+    cached = memoize(lambda text: calls.append(text) or {"intent": "Question" if "?" in text else "Help"},
+                     cache_if=lambda r: r["intent"] != "Question")
+    for _ in range(2):
+        cached("hjælp")
+        cached("hvem skal jeg kontakte om min sag?")
+    assert calls == ["hjælp", "hvem skal jeg kontakte om min sag?", "hvem skal jeg kontakte om min sag?"]
+    assert cached.cache_info()["size"] == 1
+    cache = next(cell.cell_contents for cell in cached.__closure__ if isinstance(cell.cell_contents, dict))
+    assert all(isinstance(key, bytes) and len(key) == 32 and "hjælp".encode() not in key for key in cache)
