@@ -25,7 +25,7 @@ _NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
                         r"what day|hvilket år|which year|what year|in what year)\b"),
      re.compile(r"\b(1[89]|20)\d\d\b|\b\d{1,2}\. ?(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*")),
     ("amount", re.compile(r"\b(hvor (mange|meget|stor\w*|høj\w*|lang\w*)|how (many|much|big|large|high|long)|beløb\w*|antal\w*)\b"),
-     re.compile(r"\d|\b(en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|halvdelen|alle)\b")),
+     re.compile(r"\d|\b(en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|halvdelen|alle|tredjedel|fjerdedel|halvdel)\b")),
 ]
 _ROLE = re.compile(r"\b(formand\w*|forperson\w*|næstformand\w*|chair\w*|borgmester\w*|mayor\w*|direktør\w*|director\w*|"
                    r"leder\w*|head of|manager\w*|minister\w*|kontaktperson\w*|contact person|koordinator\w*|"

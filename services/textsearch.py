@@ -26,7 +26,7 @@ hvilke hvilken hvilket hvis hvor hvordan hvornår hvorfor i ikke ind jeg jer jo 
 men mig min mine mit mod må ned noget nogle nu når og også om op os over på sig sin sine sit skal skulle som sådan
 til ud under var vi vil ville vores være været så kommer får giver gør gøre hvorvidt ja nej tak hej fx f.eks mv
 kunne bør mon jf heraf samt både såvel ifølge mht ift osv fremgår står siger sagt dokumenterne dokumentet
-stå ved lang længe egentlig hjælpe hjælp går gå hedder klokken snakke spørge spørgsmål svare svar vide
+stå ved gang lang længe egentlig hjælpe hjælp går gå hedder klokken snakke spørge spørgsmål svare svar vide
 fortælle fortæl finde find søge søg præcis gerne godt hele nogen noget
 """.split())
 STOP_EN = frozenset("""
@@ -50,7 +50,7 @@ EN_DA: dict[str, str] = {
     "council": "råd", "councils": "råd", "passenger": "passager", "passengers": "passagerer",
     "agenda": "dagsorden", "agendas": "dagsordener", "meeting": "møde", "meetings": "møder", "minutes": "referat",
     "chair": "formand forperson", "chairman": "formand", "chairperson": "forperson", "vice": "næstformand",
-    "deputy": "næstformand", "board": "bestyrelse", "mayor": "borgmester", "mayors": "borgmestre",
+    "deputy": "næstformand", "board": "bestyrelse", "mayor": "borgmester",
     "climate": "klima", "target": "mål målsætning", "targets": "mål målsætninger", "goal": "mål", "goals": "mål",
     "reduction": "reduktion", "reduce": "reducere", "emissions": "udledning", "emission": "udledning",
     "greenhouse": "drivhusgas", "energy": "energi", "renewable": "vedvarende", "self-sufficient": "selvforsynende",
@@ -99,12 +99,12 @@ EN_DA: dict[str, str] = {
     "vision": "vision", "strategy": "strategi", "ambition": "ambition", "partners": "parter", "parties": "parter",
     "party": "part", "signed": "underskrevet", "expire": "udløber", "expires": "udløber", "expiry": "udløb",
     "deadline": "frist", "deadlines": "frister", "submit": "stille forslag", "propose": "forslag",
-    "proposal": "forslag", "items": "punkter", "item": "punkt", "draft": "udarbejde", "drafts": "udarbejder",
+    "items": "punkter", "item": "punkt", "draft": "udarbejde", "drafts": "udarbejder",
     "prepares": "udarbejder", "prepare": "udarbejde", "comment": "kommentere", "comments": "kommentarer",
     "guidelines": "retningslinjer", "rules": "regler", "legislation": "lovgivning",
     "offender": "krænker", "offended": "krænket", "victim": "krænket", "support": "støtte",
     "psychological": "psykisk", "stress": "belastning", "debate": "debatmøder", "trust": "tillid",
-    "work": "arbejde", "environment_act": "arbejdsmiljøloven", "director": "direktør", "ceo": "direktør",
+    "work": "arbejde", "environment_act": "arbejdsmiljøloven", "ceo": "direktør",
     "mink": "mink", "covid": "covid19 corona", "corona": "corona", "pandemic": "pandemi",
     "letter": "brev", "letters": "brev", "minister": "minister", "prime": "statsminister",
     "committee": "udvalg", "hearing": "foretræde", "reform": "reform", "proximity": "nærhedsreform",
@@ -134,6 +134,12 @@ EN_DA: dict[str, str] = {
     "law": "lov lovgivning arbejdsmiljøloven", "laws": "lovgivning", "protecting": "beskyttet",
     "protect": "beskyttet", "protected": "beskyttet", "protection": "beskyttet", "approve": "godkende",
     "approves": "godkende", "usually": "oftest", "often": "oftest ofte", "men": "mænd", "women": "kvinder",
+    "crisis": "krise krisen coronakrisen", "stronger": "styrket", "solutions": "løsninger",
+    "digital": "digitale digitalisering", "director": "direktør direktion direktøren", "meet": "mødes møde",
+    "meets": "mødes", "mayors": "borgmestre borgmester", "expected": "forventes", "expect": "forventer",
+    "proposal": "udspil forslag", "government": "regering regeringen regeringsudspil", "remove": "fjerne reducere",
+    "one": "en et", "two": "to", "three": "tre", "four": "fire", "five": "fem", "six": "seks", "seven": "syv",
+    "eight": "otte", "nine": "ni", "ten": "ti", "first": "første", "time": "",
     "runs": "drift driften ansvarlig", "run": "drift driften", "manages": "drift ansvarlig", "long": "", "last": "gælder løbetid", "lasts": "gælder løbetid", "duty": "pligt tavshedspligt",
     "extra": "ekstra", "additional": "ekstra", "informal": "uformelle", "settings": "sammenhænge", "dinners": "middage", "dinner": "middage",
     "trips": "studieture", "conferences": "konferencer", "welfare": "velfærd velfærdsuddannelserne",
@@ -165,7 +171,8 @@ EN_PHRASES: dict[str, str] = {
     "stone reefs": "stenrev", "fjord gardens": "fjordhaver", "cycle paths": "cykelstier", "bike paths": "cykelstier",
     "rehabilitation teams": "rehabiliteringsteams", "contact courses": "kontaktforløb", "phone number": "telefon",
     "e-mail address": "mail", "email address": "mail", "run out": "udløber", "paid for": "betale",
-    "set up": "etablere lave", "have to": "forpligtet", "has to": "forpligtet", "obliged to": "forpligtet", "mail group": "mailgruppe",
+    "set up": "etablere lave", "focus points": "fokuspunkter", "hand over": "tilbyde videre drift",
+    "government proposal": "regeringsudspil", "growth segment": "vækstsegmentet", "operations segment": "driftssegmentet", "have to": "forpligtet", "has to": "forpligtet", "obliged to": "forpligtet", "mail group": "mailgruppe",
     "local politicians": "kommunalpolitikere", "local politician": "kommunalpolitiker",
     "interest groups": "interesseorganisationer", "opening speech": "åbningstale", "public sector": "offentlige",
     "welfare educations": "velfærdsuddannelserne", "sustainability leaders": "bæredygtighedsledere", "district council": "kommunalbestyrelse",
@@ -176,6 +183,7 @@ DA_SYNONYMS: dict[str, str] = {
     "milliarder": "mia", "milliard": "mia", "kroner": "kr", "oprettet": "etableret", "oprettede": "etableret",
     "telefonnummer": "telefon", "tlf": "telefon", "email": "mail", "e-mail": "mail", "mailadresse": "mail",
     "reducere": "reduktion", "reduceres": "reduktion", "reduceret": "reduktion", "nedbringe": "reduktion",
+    "eu-kommissionen": "europakommissionen", "eu-kommissionens": "europakommissionen",
     "udløber": "udløb", "penge": "kr", "pengene": "kr", "beløb": "kr", "beløbet": "kr", "formanden": "formand", "forpersonen": "forperson",
 }
 
