@@ -33,6 +33,7 @@ _WHO_IS = re.compile(
     r"| underskrev| underskriver| sidder| holds| represents| repraesenterer)\b"
     r"|\b(hvem er det|hvem er hun|hvem er han|who is it|who is that|who's that)\b"
     r"|^(name|navnet pa|navn pa|hvad hedder|what is the name)\b"
+    r"|\b(hvem|who) (leder|leads|heads|runs|styrer|skal|should|kan|can)\b"
     r"|^(hvilken|hvilket|which) (borgmester|formand|naestformand|mayor|chair|minister|direktor|director)")
 
 
@@ -95,7 +96,12 @@ def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
             return 0.95
         return 0.85 if len(question.split()) <= 5 else 0.4
     if lk.asks & set(_DETAILS) and (lk.people or lk.orgs):
-        return 0.92
+        # The detail is in the directory (directly or through the organisation's contact person): exact.
+        target = d.match_for(lk.people[0] if lk.people else lk.orgs[0])
+        via = [] if lk.people else d.people_of(lk.orgs[0])
+        have = target is not None and all(getattr(target, a) or any(getattr(p, a) for p in via)
+                                          for a in lk.asks & set(_DETAILS))
+        return 0.96 if have else 0.92
     if place and lk.orgs:
         return 0.93 if any(d.orgs[o].location or d.orgs[o].secretariat for o in lk.orgs) else 0.6
     if lk.people:

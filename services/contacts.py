@@ -233,16 +233,16 @@ _ROLE_WORDS: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
                     "deputychair"), ("deputy",), ()),
     ("chair", ("formand", "formaend", "forperson"),
      ("chair", "chairs", "chaired", "chairman", "chairwoman", "chairperson", "chairing", "heads", "leads",
-      "leader", "head", "formanden"),
+      "leader", "head", "formanden", "leder", "lederen"),
      ("naestformand", "naestforperson", "viceformand", "formandskab")),
     ("mayor", ("borgmester", "borgmestr"), ("mayor", "mayors"), ("pagt",)),
-    ("director", ("direktor", "chef", "lederen"), ("director", "ceo", "direktion", "manager", "leder"),
+    ("director", ("direktor", "chef"), ("director", "ceo", "direktion", "manager"),
      ("direktorkreds", "direktorerne", "sundhedsdirektor", "chefgruppe", "erhvervschef")),
     ("coordinator", ("koordinator", "coordinator"), (), ()),
     ("signatory", ("underskr", "underskriv"), ("signed", "signs", "signatory", "signer", "signature", "sign"), ()),
     ("minister", ("minister",), (), ("ministeri",)),
     ("representative", ("repraesentant",), ("representative", "rep"), ()),
-    ("contact", ("kontaktperson", "contactperson"), ("contact",), ()),
+    ("contact", ("kontaktperson", "contactperson", "meddelelse"), ("contact", "notice", "notices", "notify"), ()),
 ]
 _CONTACT_WORDS = ("kontakt", "henvend", "contact", "getintouch", "reachout", "hvemkanjegsporge",
                   "hvemskaljegsporge", "whocaniask", "whoshouldiask", "hvemkanjegtale", "sparmed")
@@ -682,10 +682,10 @@ class Directory:
             if role == "chair" and "vice_chair" in roles and not any(
                     t in ("chair", "formand", "forperson") for t in q.tokens):
                 hit = hit and not any(s in joined for s in ("vicechair", "deputychair"))
-            if role == "director" and hit and q.has_token("leder") and not (
-                    "hvemleder" in joined or "lederaf" in joined or "lederfor" in joined or "lederen" in joined):
-                hit = any(t in q.tokens for t in ("direktor", "direktoren", "director", "ceo", "manager")) or any(
-                    "chef" in t or "direktor" in t for t in q.tokens)  # "jeg leder efter" is not a role
+            if role == "chair" and hit and q.has_token("leder") and "hvemleder" not in joined and \
+                    "lederaf" not in joined and "lederfor" not in joined:
+                hit = any(t in ("chair", "formand", "formanden", "forperson", "lederen", "head", "heads", "leads")
+                          or "formand" in t for t in q.tokens)  # "jeg leder efter en kontakt" is not a role
             if role == "signatory" and not hit:
                 hit = any(s in joined for s in ("skrevunder", "skriverunder", "satteunder", "signedfor"))
                 if not hit and q.has_token("skrev", "skriver", "wrote", "writes", "sendte", "sent", "afsender",
@@ -810,7 +810,8 @@ class Directory:
                     specific.append(self._person_match(p, lang, 0.97 - 0.03 * rank,
                                                        [("role", self._role_label(p, held, lang, oid))],
                                                        role=held, org_id=oid))
-                if not holders and role != "contact" and any(r.role == role for r in self.orgs[oid].open_roles):
+                explicit = role != "contact" or "contact" in result.roles
+                if not holders and explicit and any(r.role == role for r in self.orgs[oid].open_roles):
                     specific.append(self._unfilled(oid, role, lang, 0.93 - 0.03 * rank))
             if not specific and role != "contact":
                 # Nobody holds this role at the organisation asked about: say so, with the nearest contacts.
@@ -818,8 +819,8 @@ class Directory:
             if specific:
                 result.role_found = True
                 out.extend(specific)
-            if out:
-                break
+            if out and role in ("contact", "minister"):
+                break  # other roles asked together ("formand og næstformand") are all answered
         return out
 
     # -- building matches ----------------------------------------------------------------------------
