@@ -4,6 +4,7 @@ sends nothing twice."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import signal
 import sys
@@ -48,7 +49,8 @@ class Workers:
 
     async def start(self, *args: str) -> asyncio.subprocess.Process:
         log = open(self.logs / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115 - closed with the process
-        env = {**os.environ, "DATABASE_URL": self.db_url, "LOG_LEVEL": "WARNING", "RUN_WORKER_IN_PROCESS": "0"}
+        env = {**os.environ, "DATABASE_URL": self.db_url, "LOG_LEVEL": "WARNING", "RUN_WORKER_IN_PROCESS": "0",
+               "REPORT_MASTER_KEYS": "t1:" + base64.b64encode(os.urandom(32)).decode()}  # PostgreSQL wants real keys
         proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "app.py"), "worker", "--poll", "0.1",
                                                     *args, cwd=str(ROOT), env=env, stdout=log, stderr=log)
         log.close()

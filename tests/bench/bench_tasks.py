@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
 import signal
 import sys
@@ -47,7 +48,8 @@ async def run(n_tasks: int, n_workers: int, concurrency: int, connector: FlakyCo
         refs = ConversationRefs(db)
         for p in range(100):
             await refs.remember(reference(f"p{p}", service_url=connector.url))
-        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "INFO", "LOG_FORMAT": "text"}
+        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "INFO", "LOG_FORMAT": "text",
+               "REPORT_MASTER_KEYS": "b1:" + base64.b64encode(os.urandom(32)).decode()}  # PostgreSQL wants real keys
         for i in range(n_workers):
             log = open(logs / f"w{n_workers}-{i}.log", "wb")  # noqa: SIM115
             procs.append(await asyncio.create_subprocess_exec(
