@@ -18,6 +18,7 @@ from aiohttp.web import (
     HTTPBadRequest,
     HTTPMethodNotAllowed,
     HTTPUnauthorized,
+    HTTPUnsupportedMediaType,
     Request,
     Response,
     json_response,
@@ -64,7 +65,7 @@ class FastCloudAdapter(CloudAdapter):
         body = request.get(PARSED_BODY)
         if body is None:
             if "application/json" not in request.headers.get("Content-Type", ""):
-                raise HTTPBadRequest
+                raise HTTPUnsupportedMediaType
             body = await request.json()
         activity = activity_from_dict(body)
         if not activity.type:

@@ -1,6 +1,7 @@
 """HTTP edge: POST /api/messages (validated, then CloudAdapter) and GET /healthz."""
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from typing import Any
@@ -11,6 +12,7 @@ from aiohttp import web
 from bot.adapter import PARSED_BODY
 
 log = logging.getLogger("kkr.web")
+_FROZEN = False
 MAX_BODY = 256 * 1024  # a Teams activity is a few KB; Adaptive Card submits stay far below this
 
 ADAPTER = web.AppKey("adapter", object)
@@ -90,7 +92,18 @@ async def healthz(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.on_startup.append(_freeze_startup_objects)
     app.on_cleanup.append(_close_adapter)
+
+
+async def _freeze_startup_objects(_app: web.Application) -> None:
+    """The knowledge base and the modules live as long as the process: keep them out of the cyclic
+    garbage collector's generations, so its full collections stay short (CPython's gc.freeze). Once per
+    process: a process that builds many apps (the tests) must not freeze the garbage of earlier ones."""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
 
 
 async def _close_adapter(app: web.Application) -> None:
