@@ -51,6 +51,7 @@ class Run:
     errors: int
     replies: int
     load: str
+    cpu_ms: float = 0.0  # CPU time the server process used per turn during the run (load-independent-ish)
 
 
 @dataclass
@@ -145,11 +146,13 @@ def measure(target: Target, args: argparse.Namespace, service_url: str, connecto
     wrk(target.port, args.question, service_url, args.warmup, args.connections, args.threads)
     before = get_json(f"{connector_url}/stats")["replies"]
     load = loadavg()
+    cpu_before = cpu_seconds(target.proc.pid)
     r = wrk(target.port, args.question, service_url, args.duration, args.connections, args.threads)
+    cpu_used = cpu_seconds(target.proc.pid) - cpu_before
     replies = get_json(f"{connector_url}/stats")["replies"] - before
     errors = r["status_errors"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
     return Run(target.name, r["requests"] / (r["duration_us"] / 1e6), r["p50_us"] / 1000, r["p99_us"] / 1000,
-               r["requests"], errors, replies, load)
+               r["requests"], errors, replies, load, 1000 * cpu_used / max(1, r["requests"]))
 
 
 async def reset_pg_database() -> None:
@@ -264,25 +267,29 @@ def main() -> None:
             print(f"# {target.name}: ready {target.ready_s:.2f} s after start ({target.ready_cpu_s:.2f} s CPU); "
                   f"reply: {text[:90]!r}")
 
-        print(f"{'run':<5} {'target':<13} {'turns/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'requests':>8} "
-              f"{'errors':>6} {'replies':>7}  load")
+        print(f"{'run':<5} {'target':<18} {'turns/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'requests':>8} "
+              f"{'errors':>6} {'replies':>7} {'CPU ms/turn':>11}  load")
         for rnd in range(1, args.rounds + 1):
             for target in targets:
                 run = measure(target, args, service_url, connector_url)
                 target.runs.append(run)
-                print(f"{rnd:<5} {run.target:<13} {run.turns_per_s:8.0f} {run.p50_ms:7.2f} {run.p99_ms:7.2f} "
-                      f"{run.requests:8d} {run.errors:6d} {run.replies:7d}  {run.load}", flush=True)
+                print(f"{rnd:<5} {run.target:<18} {run.turns_per_s:8.0f} {run.p50_ms:7.2f} {run.p99_ms:7.2f} "
+                      f"{run.requests:8d} {run.errors:6d} {run.replies:7d} {run.cpu_ms:11.3f}  {run.load}", flush=True)
 
         floor = targets[0]
         f_tps = statistics.median(r.turns_per_s for r in floor.runs)
         f_p99 = statistics.median(r.p99_ms for r in floor.runs)
         print()
-        print(f"{'median':<19} {'turns/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x floor tput':>12} {'x floor p99':>11}")
+        f_cpu = statistics.median(r.cpu_ms for r in floor.runs)
+        print(f"{'median':<19} {'turns/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x floor tput':>12} {'x floor p99':>11} "
+              f"{'CPU ms/turn':>11} {'floor/bot CPU':>13}")
         for target in targets:
             tps = statistics.median(r.turns_per_s for r in target.runs)
             p50 = statistics.median(r.p50_ms for r in target.runs)
             p99 = statistics.median(r.p99_ms for r in target.runs)
-            print(f"{target.name:<19} {tps:8.0f} {p50:7.2f} {p99:7.2f} {tps / f_tps:12.2f} {p99 / f_p99:11.2f}")
+            cpu = statistics.median(r.cpu_ms for r in target.runs)
+            print(f"{target.name:<19} {tps:8.0f} {p50:7.2f} {p99:7.2f} {tps / f_tps:12.2f} {p99 / f_p99:11.2f} "
+                  f"{cpu:11.3f} {f_cpu / cpu if cpu else 0:13.2f}")
         print()
         for target in targets[1:]:
             ratios = [b.turns_per_s / f.turns_per_s for b, f in zip(target.runs, floor.runs, strict=True)]
@@ -324,6 +331,8 @@ def _wait_port(port: int, proc: subprocess.Popen, path: str) -> None:
 
 
 def _git_rev() -> str:
+    if (ROOT / ".rev").exists():  # a snapshot made with git archive
+        return (ROOT / ".rev").read_text().strip()
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
