@@ -94,7 +94,7 @@ def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
         # question about a process that mentions a role; the knowledge base should answer it.
         if _WHO_IS.search(fold(question)) or lk.contact_words or lk.asks & set(_DETAILS):
             return 0.95
-        return 0.85 if len(question.split()) <= 5 else 0.4
+        return 0.93 if len(question.split()) <= 5 else 0.4  # "Hjørring borgmester", "mayor of Læsø"
     if lk.asks & set(_DETAILS) and (lk.people or lk.orgs):
         # The detail is in the directory (directly or through the organisation's contact person): exact.
         target = d.match_for(lk.people[0] if lk.people else lk.orgs[0])
