@@ -25,8 +25,10 @@ _NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
                         r"what day|hvilket år|which year|what year|in what year)\b"),
      re.compile(r"\b(1[89]|20)\d\d\b|\b\d{1,2}\. ?(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*")),
     ("amount", re.compile(r"\b(hvor (mange|meget|stor\w*|høj\w*|lang\w*)|how (many|much|big|large|high|long)|beløb\w*|antal\w*)\b"),
-     re.compile(r"\d|\b(en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|halvdelen|alle|tredjedel|fjerdedel|halvdel)\b")),
+     re.compile(r"\d|\b(én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|tolv|halvdelen|tredjedel|fjerdedel|halvdel)\b")),
+    ("cvr", re.compile(r"\bcvr"), re.compile(r"\b\d{8}\b")),
 ]
+_CLAUSE = re.compile(r"(?<![\d.,])\d{1,2}(\.\d{1,2}){1,3}(?![\d,])\.?")
 _ROLE = re.compile(r"\b(formand\w*|forperson\w*|næstformand\w*|chair\w*|borgmester\w*|mayor\w*|direktør\w*|director\w*|"
                    r"leder\w*|head of|manager\w*|minister\w*|kontaktperson\w*|contact person|koordinator\w*|"
                    r"sekretær\w*|secretary|ceo)\b")
@@ -155,6 +157,8 @@ def has_person(text: str) -> bool:
 def satisfies(text: str, need: str) -> bool:
     if need == "person":
         return has_person(text)
+    if need == "amount":
+        text = _CLAUSE.sub(" ", text)  # "4.1.1" numbers a clause, it is not a figure
     for name, _, present in _NEEDS:
         if name == need:
             return bool(present.search(text))
@@ -325,6 +329,8 @@ class KnowledgeBase:
                 continue
             score = 0.45 + 0.2 * min(1.0, (own.coverage + quote.coverage) / 2)
             if any(a <= quote.lines[0] and quote.lines[1] <= b for a, b in TABLE_LINES):
+                if min(own.coverage, quote.coverage) < 0.8:
+                    continue  # a flattened table that only half fits is no answer
                 score = 0.4  # a flattened table row: the structured tables answer these far better
             return Answer("passage", round(score, 3), lang, quote=quote, terms=stems)
         return None

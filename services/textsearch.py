@@ -140,6 +140,7 @@ EN_DA: dict[str, str] = {
     "proposal": "udspil forslag", "government": "regering regeringen regeringsudspil", "remove": "fjerne reducere",
     "one": "en et", "two": "to", "three": "tre", "four": "fire", "five": "fem", "six": "seks", "seven": "syv",
     "eight": "otte", "nine": "ni", "ten": "ti", "first": "første", "time": "",
+    "graduated": "færdiguddannede uddannet", "graduates": "færdiguddannede", "graduate": "færdiguddannede",
     "runs": "drift driften ansvarlig", "run": "drift driften", "manages": "drift ansvarlig", "long": "", "last": "gælder løbetid", "lasts": "gælder løbetid", "duty": "pligt tavshedspligt",
     "extra": "ekstra", "additional": "ekstra", "informal": "uformelle", "settings": "sammenhænge", "dinners": "middage", "dinner": "middage",
     "trips": "studieture", "conferences": "konferencer", "welfare": "velfærd velfærdsuddannelserne",
@@ -183,7 +184,7 @@ DA_SYNONYMS: dict[str, str] = {
     "milliarder": "mia", "milliard": "mia", "kroner": "kr", "oprettet": "etableret", "oprettede": "etableret",
     "telefonnummer": "telefon", "tlf": "telefon", "email": "mail", "e-mail": "mail", "mailadresse": "mail",
     "reducere": "reduktion", "reduceres": "reduktion", "reduceret": "reduktion", "nedbringe": "reduktion",
-    "eu-kommissionen": "europakommissionen", "eu-kommissionens": "europakommissionen",
+    "cvr-nummer": "cvr", "cvr-nummeret": "cvr", "cvr-nr": "cvr", "eu-kommissionen": "europakommissionen", "eu-kommissionens": "europakommissionen",
     "udløber": "udløb", "penge": "kr", "pengene": "kr", "beløb": "kr", "beløbet": "kr", "formanden": "formand", "forpersonen": "forperson",
 }
 
