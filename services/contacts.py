@@ -195,7 +195,7 @@ class _Text:
             pos += len(tok)
         self.start_set = set(self.starts)
         self.token_set = set(self.tokens)
-        pairs = [a + b for a, b in zip(self.tokens, self.tokens[1:])]
+        pairs = [a + b for a, b in zip(self.tokens, self.tokens[1:], strict=False)]
         self.pool: dict[str, list[str]] = {}  # fuzzy candidates (words and word pairs) by first letter
         for t in dict.fromkeys(self.tokens + pairs):
             if len(t) >= 6:

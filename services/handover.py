@@ -8,7 +8,7 @@ from the task itself, so it is never out of step with delivery.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
@@ -60,7 +60,7 @@ async def record(db: Database, *, key: str, contact_id: str, contact_name: str, 
     question = question.strip()[:MAX_QUESTION]
     if not question:
         raise ValueError("a hand-over needs a question")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         async with db.sessions() as session, session.begin():
             handover = Handover(key=key, contact_id=contact_id, contact_name=contact_name,

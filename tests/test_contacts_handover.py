@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.cardtext import card_to_text
 from bot.core import Core
@@ -232,7 +233,7 @@ async def test_the_record_and_its_task_commit_together_or_not_at_all(db):
     # A task that already holds the hand-over's notice key makes the notice fail: the record must roll back.
     async with db.sessions() as session, session.begin():
         enqueue(session, "notify", {}, idempotency_key="handover:1:notify")
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         await handovers.record(db, key="k1", contact_id="netta-ben-yedidia", contact_name="Netta Ben-Yedidia",
                                contact_email="nby-jobcenter@aalborg.dk", requester_id="u1", requester_name="U",
                                question="Hvornår?", context="test")
