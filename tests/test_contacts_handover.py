@@ -264,3 +264,51 @@ async def test_contact_answers_and_the_consent_step_over_http(bot):
     await bot.say("", value=press)
     assert "afventer levering" in await bot.say("ja")
     assert "Hvornår kommer rapporten?" in await bot.say("mine henvendelser")
+
+
+# ------------------------------------------------------------------------------ delivered by the task backend
+@pytest.fixture
+def contact_mailbox():
+    """A real SMTP server (aiosmtpd) on an ephemeral loopback port."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from tests.tasks_support import Mailbox
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox(port=port)
+    controller = Controller(box, hostname=box.host, port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+async def test_the_worker_e_mails_the_contact_and_the_status_turns_delivered(sqlite_db, contact_mailbox):
+    from bot.proactive import TaskBackend
+    from tests.conftest import make_settings
+
+    chat = Chat(sqlite_db)
+    await chat.say("who is the contact at Passagerpulsen?", locale="en-US")
+    await chat.say(value=chat.button("Pass my question on"), locale="en-US")
+    await chat.say("yes", locale="en-US")
+    assert "pending delivery" in await chat.say("my hand-overs", locale="en-US")
+
+    settings = make_settings(sqlite_db.url, smtp_host=contact_mailbox.host, smtp_port=contact_mailbox.port)
+    backend = TaskBackend(settings, sqlite_db, RENDERER)
+    try:
+        assert await backend.worker.run_until_idle() == 1
+    finally:
+        await backend.stop()
+    [mail] = contact_mailbox.messages
+    assert mail["To"] == "gkw@fbr.dk"
+    from email.header import decode_header, make_header
+
+    subject = " ".join(str(make_header(decode_header(mail["Subject"]))).split())
+    assert subject == "Spørgsmål til dig fra Karen Kommunalpolitiker via KKR Nordjyllands Teams-bot"
+    body = mail.get_payload(decode=True).decode()
+    assert "Kære Gitte Kjær-Westermann" in body and "who is the contact at Passagerpulsen?" in body
+    assert "Karen Kommunalpolitiker" in body
+    assert "delivered" in await chat.say("my hand-overs", locale="en-US")
