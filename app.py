@@ -99,7 +99,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     if runtime.services.reports is not None:  # closed reports are deleted on their retention day by a task
         from services.reports.setup import register_tasks
 
-        register_tasks(tasks, runtime.services.reports)
+        register_tasks(tasks, runtime.services.db)
 
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
         await runtime.start()

@@ -271,9 +271,9 @@ async def run_worker_command(settings: Settings, args) -> None:  # type: ignore[
                           lease=timedelta(seconds=args.lease), send_timeout=timedelta(seconds=args.send_timeout),
                           poll_seconds=max(0.05, args.poll))
     backend = TaskBackend(settings, db, Renderer(settings.knowledge_dir / "responses"), config=config)
-    from services.reports.setup import build_service, register_tasks  # report retention deletions
+    from services.reports.setup import register_tasks  # report retention deletions (no key needed)
 
-    register_tasks(backend, build_service(settings, db))
+    register_tasks(backend, db)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

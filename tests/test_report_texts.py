@@ -50,6 +50,6 @@ def test_report_wiring_survives_concurrent_edits_of_shared_files():
             "ReportAct", "ReportAudit"} <= set(HANDLERS) and "report" in FLOWS
     assert {"report_cases", "report_identities", "report_messages", "report_audit"} <= set(Base.metadata.tables)
     app = (ROOT / "app.py").read_text(encoding="utf-8")
-    assert "services.reports = build_reports(" in app and "register_tasks(tasks, runtime.services.reports)" in app
+    assert "services.reports = build_reports(" in app and "register_tasks(tasks, runtime.services.db)" in app
     worker = (ROOT / "bot" / "proactive.py").read_text(encoding="utf-8")
-    assert "register_tasks(backend, build_service(settings, db))" in worker  # a separate worker deletes too
+    assert "register_tasks(backend, db)" in worker  # a separate worker deletes too, without a master key

@@ -445,31 +445,7 @@ class ReportService:
             return result
 
     async def run_retention(self, now: datetime) -> int:
-        """Delete closed cases past their retention day: rows, messages, identity and the wrapped key."""
-        today = now.date()
-        async with self.db.sessions() as session, session.begin():
-            due = (await session.execute(select(ReportCase.ref).where(
-                ReportCase.status == "closed", ReportCase.delete_on <= today))).scalars().all()
-            for ref in due:
-                await session.execute(delete(ReportMessage).where(ReportMessage.ref == ref))
-                await session.execute(delete(ReportIdentity).where(ReportIdentity.ref == ref))
-                await session.execute(delete(ReportCase).where(ReportCase.ref == ref))
-                await cancel(session, f"report:{ref}:retention")
-                await audit.append(session, today, "system", "deleted", ref, "retention")
-        if due:
-            await self._scrub()
-        return len(due)
-
-    async def _scrub(self) -> None:
-        """Leave no remnant of deleted rows in the data files: SQLite zeroes them (secure_delete) and its
-        WAL is truncated; PostgreSQL's VACUUM prunes the dead tuples. Old WAL segments and backups keep
-        the ciphertext until recycled; rotating the master key makes those remnants unreadable."""
-        async with self.db.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            if self.db.is_sqlite:
-                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-            else:
-                await conn.execute(text("VACUUM report_cases, report_messages, report_identities"))
+        return await run_retention(self.db, now)
 
     async def rewrap(self, keys: MasterKeys) -> int:
         """Re-wrap every report key under ``keys.active`` (rotation); old keys can then be retired."""
@@ -508,6 +484,37 @@ class ReportService:
         async with self.db.sessions() as session:
             return list((await session.execute(select(ReportAudit).where(ReportAudit.ref == ref)
                                                .order_by(ReportAudit.seq))).scalars())
+
+
+async def run_retention(db: Database, now: datetime) -> int:
+    """Delete closed cases past their retention day: rows, messages, identity and the wrapped key.
+
+    Needs no master key, so a worker process without one can run it; the audit stub stays."""
+    today = now.date()
+    async with db.sessions() as session, session.begin():
+        due = (await session.execute(select(ReportCase.ref).where(
+            ReportCase.status == "closed", ReportCase.delete_on <= today))).scalars().all()
+        for ref in due:
+            await session.execute(delete(ReportMessage).where(ReportMessage.ref == ref))
+            await session.execute(delete(ReportIdentity).where(ReportIdentity.ref == ref))
+            await session.execute(delete(ReportCase).where(ReportCase.ref == ref))
+            await cancel(session, f"report:{ref}:retention")
+            await audit.append(session, today, "system", "deleted", ref, "retention")
+    if due:
+        await _scrub(db)
+    return len(due)
+
+
+async def _scrub(db: Database) -> None:
+    """Leave no remnant of deleted rows in the data files: SQLite zeroes them (secure_delete) and its
+    WAL is truncated; PostgreSQL's VACUUM prunes the dead tuples. Old WAL segments and backups keep
+    the ciphertext until recycled; rotating the master key makes those remnants unreadable."""
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if db.is_sqlite:
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        else:
+            await conn.execute(text("VACUUM report_cases, report_messages, report_identities"))
 
 
 def _person(recipient) -> dict:  # type: ignore[no-untyped-def]

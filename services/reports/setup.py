@@ -8,7 +8,7 @@ from typing import Any
 from services.db import Database
 from services.reports.crypto import MasterKeys
 from services.reports.policy import load_policies
-from services.reports.service import RETENTION_KIND, ReportService
+from services.reports.service import RETENTION_KIND, ReportService, run_retention
 
 log = logging.getLogger("kkr.reports")
 
@@ -24,10 +24,10 @@ def build_service(settings: Any, db: Database) -> ReportService:
     return ReportService(db, load_policies(settings.knowledge_dir / "policies"), keys)
 
 
-def register_tasks(backend: Any, service: ReportService) -> None:
-    """Closed reports are deleted on their retention day by a ``report_retention`` task."""
+def register_tasks(backend: Any, db: Database) -> None:
+    """Closed reports are deleted on their retention day by a ``report_retention`` task (no key needed)."""
 
     async def report_retention(ctx):  # type: ignore[no-untyped-def]
-        await service.run_retention(ctx.now)
+        await run_retention(db, ctx.now)
 
     backend.add_handler(RETENTION_KIND, report_retention)
