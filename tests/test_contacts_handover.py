@@ -312,3 +312,16 @@ async def test_the_worker_e_mails_the_contact_and_the_status_turns_delivered(sql
     assert "Kære Gitte Kjær-Westermann" in body and "who is the contact at Passagerpulsen?" in body
     assert "Karen Kommunalpolitiker" in body
     assert "delivered" in await chat.say("my hand-overs", locale="en-US")
+
+
+def test_contact_wiring_survives_concurrent_edits_of_shared_files():
+    """Shared files are edited by several people at once; these lines must stay."""
+    import services.models  # noqa: F401
+    from handlers import contact, question
+    from services.db import Base
+
+    assert {"ContactFind", "ContactHandover", "ContactHandoverStatus"} <= set(HANDLERS)
+    assert FLOWS.get("contact_handover") is contact.handover_step and contact.answer in question.ANSWERERS
+    assert "contact_handovers" in Base.metadata.tables
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    assert app.count('services.contacts = Directory.load(knowledge / "directory")') == 1
