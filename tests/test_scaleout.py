@@ -31,7 +31,7 @@ from tests.e2e.harness import stop, wait_http
 
 PORTS = range(3991, 4000)
 NGINX_PORTS = range(8090, 8100)
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def nginx_binary() -> str | None:

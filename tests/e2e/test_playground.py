@@ -5,6 +5,10 @@ The Playground's user is Karen KKR, KKR's member of the passenger council's foll
 """
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.slow  # about a minute: a Node server, Chromium and the bot as real processes
+
 
 def test_budget_question_is_answered_with_its_source(chat):
     reply = chat.say("hvad betaler Hjørring til Børnehus Nord i 2021?")
