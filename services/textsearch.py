@@ -178,6 +178,11 @@ EN_PHRASES: dict[str, str] = {
     "interest groups": "interesseorganisationer", "opening speech": "åbningstale", "public sector": "offentlige",
     "welfare educations": "velfærdsuddannelserne", "sustainability leaders": "bæredygtighedsledere", "district council": "kommunalbestyrelse",
 }
+# Danish phrases whose words alone are everyday words ("gå til" = turn to).
+DA_PHRASES: dict[str, str] = {
+    "gå til": "henvende", "går til": "henvende", "gå hen": "henvende", "går hen": "henvende",
+    "sige fra": "sige fra", "stå sammen": "stå sammen",
+}
 # Danish spelling variants and abbreviations the bundle writes differently.
 DA_SYNONYMS: dict[str, str] = {
     "kilometer": "km", "kilometre": "km", "hektar": "ha", "procent": "pct", "millioner": "mio", "million": "mio",
@@ -227,12 +232,11 @@ class Analyzer:
     def terms(self, text: str, english: bool = False) -> list[Term]:
         """One entry per content word of a query: its alternative stems and its compound parts."""
         out: list[Term] = []
-        if english:
-            folded = fold(text)
-            for phrase, danish in EN_PHRASES.items():
-                if phrase in folded:
-                    folded = re.sub(rf"\b{re.escape(phrase)}\b", " " + danish + " ", folded)
-            text = folded
+        folded = fold(text)
+        for phrase, danish in (EN_PHRASES.items() if english else DA_PHRASES.items()):
+            if phrase in folded:
+                folded = re.sub(rf"\b{re.escape(phrase)}\b", " " + danish + " ", folded)
+        text = folded
         for token in tokens(text):
             if token[0].isdigit():
                 out.append(Term((_digits(token),)))
