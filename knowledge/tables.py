@@ -60,6 +60,7 @@ class Row:
     years: tuple[int, ...] = ()
     category: str | None = None
     goal: int | None = None
+    source: dict[str, str] | None = None  # when the row comes from another section than the table
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,8 @@ def _row(path: Path, i: int, raw: Any, columns: dict[str, Column], categories: d
                note=_text_pair(path, f"{where}.note", raw.get("note"), required=False),
                unit=_text_pair(path, f"{where}.unit", raw.get("unit"), required=False),
                period=str(raw["period"]) if raw.get("period") is not None else None,
-               years=tuple(years), category=category, goal=goal)
+               years=tuple(years), category=category, goal=goal,
+               source=_text_pair(path, f"{where}.source", raw.get("source"), required=False))
 
 
 def load_table(path: Path) -> Table:

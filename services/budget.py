@@ -826,9 +826,12 @@ class BudgetBook:
             row = with_year[0] if with_year else row
         column = table.columns["value"]
         cell = self._cell(table, row, column, lang)
+        source = self._source(table, lang, cell.lines)
+        if row.source:
+            source["source"] = row.source[lang]
         return Answer("target", SCORE_TARGET if top >= 3 else 0.7,
-                      {"cell": cell, "label": row.label[lang], "note": (row.note or {}).get(lang, ""),
-                       **self._source(table, lang, cell.lines)}, {"table": table.id, "kind": "target"})
+                      {"cell": cell, "label": row.label[lang], "note": (row.note or {}).get(lang, ""), **source},
+                      {"table": table.id, "kind": "target"})
 
     def _category(self, table: Table, slots: Slots, lang: str) -> Answer | None:
         if not slots.municipalities:
