@@ -54,6 +54,11 @@ def render(turn: Turn, result: Answer, question: str) -> str:
         quote = result.quote
         return turn.t(INTENT, "passage", quote=quote.text, title=quote.title, lines=quote.where)
     nearest = result.nearest
+    if result.fact is not None:  # what the documents do say on the topic, without the date/name asked for
+        fact = result.fact
+        return turn.t(INTENT, "refusal", absent="", nearest=fact.quote,
+                      nearest_title=fact.title, nearest_lines=fact.where, contact=suggest_contact(turn, question),
+                      missing=turn.t(INTENT, f"missing_{result.missing}") if result.missing else "")
     return turn.t(INTENT, "refusal", absent=", ".join(result.absent),
                   missing=turn.t(INTENT, f"missing_{result.missing}") if result.missing else "",
                   nearest=nearest.text if nearest else "", nearest_title=nearest.title if nearest else "",

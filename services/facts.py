@@ -23,7 +23,8 @@ _NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
     ("email", re.compile(r"\b(e-?mail\w*|mailadresse\w*|email address)\b"), re.compile(r"@")),
     ("date", re.compile(r"\bhvornår\b|^\W*(and |og )?when\b|\b(dato\w*|what date|which date|hvilken dag|which day|"
                         r"what day|hvilket år|which year|what year|in what year)\b"),
-     re.compile(r"\b(1[89]|20)\d\d\b|\b\d{1,2}\. ?(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*")),
+     re.compile(r"\b(1[89]|20)\d\d\b|\b\d{1,2}\. ?(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*|"
+                r"\b(primo|medio|ultimo|kvartal|årligt|hvert år|efter behov)\b")),
     ("amount", re.compile(r"\b(hvor (mange|meget|stor\w*|høj\w*|lang\w*)|how (many|much|big|large|high|long)|beløb\w*|antal\w*)\b"),
      re.compile(r"\d|\b(én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|tolv|halvdelen|tredjedel|fjerdedel|halvdel)\b")),
     ("cvr", re.compile(r"\bcvr"), re.compile(r"\b\d{8}\b")),
@@ -139,6 +140,11 @@ def load_facts(path: Path, passages: list[Passage]) -> list[Fact]:
                         str(_field(item, "quote", str, where)).strip(), (lines[0], lines[1]),  # type: ignore[index]
                         owner.title, owner.section))
     return out
+
+
+def _min_match(words: int) -> int:
+    """How many of a question's words a quoted passage must contain: both of two, two of three, ..."""
+    return words if words <= 2 else -(-words * 3 // 5)
 
 
 def asks_for(question: str) -> list[str]:
@@ -319,6 +325,8 @@ class KnowledgeBase:
         for hit, own in passage_hits:
             if own.coverage < self.PASSAGE_MIN or not self._mentions(hit.index, names):
                 continue
+            if len(own.matched) < _min_match(len(query)):
+                continue  # most of the question's words must be there, not just its rarest one
             quote = self.passages.quote(hit.index, query)
             if not self._has_rarest(query, quote.text) or (
                     "person" in needs and not self._whole(query, set(self.analyzer.document_terms(quote.text)))):
@@ -337,10 +345,18 @@ class KnowledgeBase:
 
     def _refusal(self, query: list[Term], needs: list[str], lang: str, names: list[Term], question: str) -> Answer:
         nearest = None
+        if needs:  # a fact on the very topic that lacks only what was asked for (a date, a name, ...)
+            for h in self.fact_index.search(query, 2):
+                fact = self.facts[h.index]
+                if (h.coverage >= 0.9 and self._mentions(h.index, names, self.fact_index)
+                        and self._rarest_in(query, self.fact_index, h.index)):
+                    missing = next((n for n in needs if not satisfies(fact.answer["da"] + " " + fact.quote, n)), "")
+                    return Answer("refusal", 0.31, lang, fact=fact, missing=missing)
         for hit in self.passages.search(query, 5):
             if hit.coverage >= 0.4 and self._mentions(hit.index, names):
                 quote = self.passages.quote(hit.index, query)
-                if self._has_rarest(query, quote.text) and not _PLACEHOLDER.search(quote.text):
+                if (self._has_rarest(query, quote.text) and not _PLACEHOLDER.search(quote.text)
+                        and len(hit.matched) >= _min_match(len(query))):
                     nearest = quote
                 break
         absent: list[str] = []

@@ -26,7 +26,7 @@ hvilke hvilken hvilket hvis hvor hvordan hvornår hvorfor i ikke ind jeg jer jo 
 men mig min mine mit mod må ned noget nogle nu når og også om op os over på sig sin sine sit skal skulle som sådan
 til ud under var vi vil ville vores være været så kommer får giver gør gøre hvorvidt ja nej tak hej fx f.eks mv
 kunne bør mon jf heraf samt både såvel ifølge mht ift osv fremgår står siger sagt dokumenterne dokumentet
-stå ved gang lang længe egentlig hjælpe hjælp går gå hedder klokken snakke spørge spørgsmål svare svar vide
+stå ved gang ske sker lang længe egentlig hjælpe hjælp går gå hedder klokken snakke spørge spørgsmål svare svar vide
 fortælle fortæl finde find søge søg præcis gerne godt hele nogen noget
 """.split())
 STOP_EN = frozenset("""
@@ -51,7 +51,7 @@ EN_DA: dict[str, str] = {
     "agenda": "dagsorden", "agendas": "dagsordener", "meeting": "møde", "meetings": "møder", "minutes": "referat",
     "chair": "formand forperson", "chairman": "formand", "chairperson": "forperson", "vice": "næstformand",
     "deputy": "næstformand", "board": "bestyrelse", "mayor": "borgmester",
-    "climate": "klima", "target": "mål målsætning", "targets": "mål målsætninger", "goal": "mål", "goals": "mål",
+    "climate": "klima", "target": "mål målsætning", "targets": "mål målsætninger", "goal": "mål formål", "goals": "mål",
     "reduction": "reduktion", "reduce": "reducere", "emissions": "udledning", "emission": "udledning",
     "greenhouse": "drivhusgas", "energy": "energi", "renewable": "vedvarende", "self-sufficient": "selvforsynende",
     "sufficient": "selvforsynende", "transport": "transport", "bus": "bus", "buses": "busser",
@@ -141,6 +141,9 @@ EN_DA: dict[str, str] = {
     "one": "en et", "two": "to", "three": "tre", "four": "fire", "five": "fem", "six": "seks", "seven": "syv",
     "eight": "otte", "nine": "ni", "ten": "ti", "first": "første", "time": "",
     "graduated": "færdiguddannede uddannet", "graduates": "færdiguddannede", "graduate": "færdiguddannede",
+    "cover": "omfatter dækker", "covers": "omfatter dækker", "covered": "omfattet dækket", "aim": "ambition mål",
+    "aims": "ambition mål", "biggest": "største", "largest": "største", "problem": "problem", "problems": "problemer",
+    "denmark": "denmark danmark danmarks", "danish": "danske dansk",
     "runs": "drift driften ansvarlig", "run": "drift driften", "manages": "drift ansvarlig", "long": "", "last": "gælder løbetid", "lasts": "gælder løbetid", "duty": "pligt tavshedspligt",
     "extra": "ekstra", "additional": "ekstra", "informal": "uformelle", "settings": "sammenhænge", "dinners": "middage", "dinner": "middage",
     "trips": "studieture", "conferences": "konferencer", "welfare": "velfærd velfærdsuddannelserne",
@@ -172,7 +175,8 @@ EN_PHRASES: dict[str, str] = {
     "stone reefs": "stenrev", "fjord gardens": "fjordhaver", "cycle paths": "cykelstier", "bike paths": "cykelstier",
     "rehabilitation teams": "rehabiliteringsteams", "contact courses": "kontaktforløb", "phone number": "telefon",
     "e-mail address": "mail", "email address": "mail", "run out": "udløber", "paid for": "betale",
-    "set up": "etablere lave", "focus points": "fokuspunkter", "hand over": "tilbyde videre drift",
+    "fossil free": "fossilfri", "emission free": "emissionsfri", "bus traffic": "busser", "green cars": "grønne biler",
+    "political parties": "partier", "set up": "etablere lave", "focus points": "fokuspunkter", "hand over": "tilbyde videre drift",
     "government proposal": "regeringsudspil", "growth segment": "vækstsegmentet", "operations segment": "driftssegmentet", "have to": "forpligtet", "has to": "forpligtet", "obliged to": "forpligtet", "mail group": "mailgruppe",
     "local politicians": "kommunalpolitikere", "local politician": "kommunalpolitiker",
     "interest groups": "interesseorganisationer", "opening speech": "åbningstale", "public sector": "offentlige",
