@@ -72,7 +72,7 @@ def _day(turn: Turn, day) -> str:  # type: ignore[no-untyped-def]
 
 def _save(turn: Turn, step: str, draft: dict) -> None:
     old = (turn.flow or {}).get("data", {}).get("box") if turn.flow and turn.flow.get("name") == FLOW else None
-    box = _svc(turn).drafts.seal(draft, (old or {}).get("id"))
+    box = _svc(turn).drafts.seal(draft, (old or {}).get("id"), old)
     turn.start_flow(FLOW, step, {"box": box, "lang": turn.lang})
     turn.state["flow"]["confidential"] = True
 

@@ -138,19 +138,25 @@ async def test_master_key_rotation_rewraps_every_report(db):
         await service(db, old).open_case(MAYOR, receipts[0].ref, NOW)
 
 
-def test_draft_vault_forgets_keys():
-    clock = [0.0]
-    vault = DraftVault(ttl_seconds=60, clock=lambda: clock[0])
+def test_draft_vault_seals_drafts_and_forgets_them():
+    clock = [1_000_000.0]
+    keys = MasterKeys.parse("k1:" + new_master_key())
+    vault = DraftVault(ttl_seconds=60, clock=lambda: clock[0], keys=keys)
     box = vault.seal({"what": "udkast"})
     assert "udkast" not in str(box) and vault.open(box) == {"what": "udkast"}
-    box2 = vault.seal({"what": "udkast 2"}, box["id"])
+    box2 = vault.seal({"what": "udkast 2"}, box["id"], box)
     assert box2["id"] == box["id"] and vault.open(box2)["what"] == "udkast 2"
     assert vault.open({**box2, "box": box2["box"][:-4] + "AAAA"}) is None  # altered
+    assert vault.open({**box2, "t": str(int(box2["t"]) + 30)}) is None  # its time is bound into the ciphertext
+    # another bot process with the same master key continues the dialogue; without it, nobody can
+    other = DraftVault(ttl_seconds=60, clock=lambda: clock[0], keys=keys)
+    assert other.open(box2)["what"] == "udkast 2"
+    stranger = DraftVault(ttl_seconds=60, clock=lambda: clock[0], keys=MasterKeys.parse("k1:" + new_master_key()))
+    assert stranger.open(box2) is None and DraftVault(clock=lambda: clock[0]).open(box2) is None
     vault.discard(box2)
-    assert vault.open(box2) is None and len(vault) == 0
-    box3 = vault.seal({"x": 1})
-    clock[0] += 61
-    assert vault.open(box3) is None  # expired: the key is gone
+    assert len(vault) == 0
+    clock[0] += 61  # expired everywhere, even with the master key
+    assert vault.open(box2) is None and other.open(box2) is None
 
 
 def test_sample_policies_load_and_broken_ones_name_file_and_field(tmp_path: Path):

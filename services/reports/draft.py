@@ -1,9 +1,10 @@
-"""A reporter's draft between dialogue turns: encrypted in conversation state, its key only in memory.
+"""A reporter's draft between dialogue turns, encrypted in conversation state.
 
-The conversation state row holds ciphertext; the key stays in this process and is forgotten on submit,
-cancel or after ``ttl`` of silence, so nothing readable of a draft outlives it (not in the database, its
-WAL or a backup). The cost: a restart in the middle of a dialogue loses the draft, and the reporter is
-asked to start again. Behind several bot processes, route a conversation to one process (or use the form).
+Each draft has its own random key. The process that started the draft keeps the key in memory; the box
+in conversation state also carries the key wrapped by the report master key, so another bot process
+behind a load balancer can continue the dialogue. A draft is therefore protected exactly like a
+submitted report: readable only with a master key that is never in the database. On submit or cancel
+the state row is deleted (SQLite zeroes it), and a box older than ``ttl`` is refused everywhere.
 """
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ import json
 import secrets
 import time
 
-from services.reports.crypto import ReportCryptoError, open_sealed, seal
+from services.reports.crypto import MasterKeys, ReportCryptoError, open_sealed, seal
 
 
 class DraftVault:
-    def __init__(self, ttl_seconds: float = 3600, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
-        self.ttl, self.clock = ttl_seconds, clock
+    def __init__(self, ttl_seconds: float = 3600, clock=time.time, keys: MasterKeys | None = None) -> None:  # type: ignore[no-untyped-def]
+        self.ttl, self.clock, self.keys = ttl_seconds, clock, keys
         self._keys: dict[str, tuple[bytes, float]] = {}
 
     def _sweep(self) -> None:
@@ -25,27 +26,49 @@ class DraftVault:
         for draft_id in [d for d, (_, seen) in self._keys.items() if now - seen > self.ttl]:
             del self._keys[draft_id]
 
-    def seal(self, data: dict, draft_id: str | None = None) -> dict:
-        """The box to keep in conversation state: {"id", "box"}; a new draft gets a new key."""
-        self._sweep()
-        if draft_id is None or draft_id not in self._keys:
-            draft_id = secrets.token_hex(16)
-            self._keys[draft_id] = (secrets.token_bytes(32), self.clock())
-        key = self._keys[draft_id][0]
-        self._keys[draft_id] = (key, self.clock())
-        blob = seal(key, draft_id, "draft", json.dumps(data, ensure_ascii=False).encode())
-        return {"id": draft_id, "box": base64.b64encode(blob).decode()}
-
-    def open(self, boxed: dict | None) -> dict | None:
-        """The draft, or None when its key is gone (expired, restarted) or the box was altered."""
-        self._sweep()
-        if not isinstance(boxed, dict) or boxed.get("id") not in self._keys:
+    def _key(self, boxed: dict) -> bytes | None:
+        draft_id = boxed.get("id")
+        if draft_id in self._keys:
+            return self._keys[draft_id][0]
+        if self.keys is None or not isinstance(boxed.get("key"), str):
             return None
-        key, _ = self._keys[boxed["id"]]
-        try:
-            return json.loads(open_sealed(key, boxed["id"], "draft", base64.b64decode(boxed.get("box", ""))))
+        try:  # a draft started on another process
+            return self.keys.unwrap(f"draft:{draft_id}", base64.b64decode(boxed["key"]))
         except (ReportCryptoError, ValueError):
             return None
+
+    def seal(self, data: dict, draft_id: str | None = None, boxed: dict | None = None) -> dict:
+        """The box to keep in conversation state; a new draft gets a new key."""
+        self._sweep()
+        key = self._key(boxed) if boxed and boxed.get("id") == draft_id else None
+        key = key or (self._keys[draft_id][0] if draft_id in self._keys else None)
+        if draft_id is None or key is None:
+            draft_id, key = secrets.token_hex(16), secrets.token_bytes(32)
+        now = self.clock()
+        self._keys[draft_id] = (key, now)
+        stamp = str(int(now))
+        blob = seal(key, draft_id, f"draft:{stamp}", json.dumps(data, ensure_ascii=False).encode())
+        out = {"id": draft_id, "t": stamp, "box": base64.b64encode(blob).decode()}
+        if self.keys is not None:
+            out["key"] = base64.b64encode(self.keys.wrap(f"draft:{draft_id}", key)).decode()
+        return out
+
+    def open(self, boxed: dict | None) -> dict | None:
+        """The draft, or None when it expired, its key is gone or the box was altered."""
+        self._sweep()
+        if not isinstance(boxed, dict) or not isinstance(boxed.get("t"), str) or not boxed["t"].isdigit():
+            return None
+        if self.clock() - int(boxed["t"]) > self.ttl:
+            return None
+        key = self._key(boxed)
+        if key is None:
+            return None
+        try:
+            data = json.loads(open_sealed(key, boxed["id"], f"draft:{boxed['t']}", base64.b64decode(boxed.get("box", ""))))
+        except (ReportCryptoError, ValueError):
+            return None
+        self._keys[boxed["id"]] = (key, self.clock())
+        return data
 
     def discard(self, boxed: dict | None) -> None:
         if isinstance(boxed, dict):

@@ -163,7 +163,7 @@ class ReportService:
     def __init__(self, db: Database, policies: Policies, keys: MasterKeys, hasher: CodeHasher | None = None) -> None:
         self.db, self.policies, self.keys = db, policies, keys
         self.hasher = hasher or CodeHasher()
-        self.drafts = DraftVault()
+        self.drafts = DraftVault(keys=keys)
 
     # ---- the reporter -------------------------------------------------------------------------
     def check_draft(self, draft: Draft) -> Policy:
