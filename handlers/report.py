@@ -1,7 +1,7 @@
 """Confidential reporting of sexism: the reporter's flow (1:1 only) and the recipients' case work.
 
 Every reporter turn is ``confidential``: no conversation reference is kept and an empty state row is
-deleted. The draft lives encrypted in conversation state with its key in memory (services.reports.draft);
+deleted. The draft lives encrypted in conversation state under its own key (services.reports.draft);
 text the reporter wrote is only ever placed in TextRuns (no markdown), never in a reply's text or a log.
 """
 from __future__ import annotations
