@@ -171,6 +171,7 @@ class NotifyHandler:
         lang = lang if lang in ("da", "en") else "da"
         text = self._render(template[0], template[1], lang, variables)
         email = recipient.get("email") if isinstance(recipient.get("email"), str) else None
+        teams_status = None
         if ref is not None:
             try:
                 activity_id = await self.sender.send(ref, notice_activity(ref, text, card))
@@ -178,13 +179,14 @@ class NotifyHandler:
             except TeamsUnreachable as exc:
                 log.info("task %s: recipient not reachable in Teams (HTTP %s); falling back to e-mail",
                          ctx.id, exc.status)
+                teams_status = exc.status
                 if exc.status in (404, 410):
                     await self.refs.forget(ref.user_id)
             except RetryableError:
                 if not (email and ctx.attempt >= ctx.max_attempts and self.mailer.configured):
                     raise
                 log.warning("task %s: Teams still failing on the last attempt; falling back to e-mail", ctx.id)
-        if email:
+        if email and (self.mailer.configured or teams_status is not None):
             subject_key = template[1] + "_subject"
             if self.renderer.has(template[0], subject_key, lang) or self.renderer.has(template[0], subject_key, "da"):
                 subject = self._render(template[0], subject_key, lang, variables)
@@ -198,7 +200,13 @@ class NotifyHandler:
             body += "\n\n-- \n" + self._render("Notices", "email_footer", lang, {})
             message_id = await self.mailer.send(email, subject, body, idempotency_key=ctx.idempotency_key)
             return Delivered("email", message_id)
-        raise PermanentError("the recipient cannot be reached: no Teams conversation and no e-mail address")
+        if teams_status is not None:
+            raise PermanentError(f"the recipient cannot be reached: Teams answered HTTP {teams_status} "
+                                 "and there is no e-mail address")
+        # Nobody to send to yet: the person may write to the bot (storing a reference) any minute, e.g.
+        # a notice queued during their very first turn. Retried with backoff; dead after the last try.
+        raise RetryableError("the recipient cannot be reached yet: no Teams conversation"
+                             + (" and e-mail is not configured" if email else " and no e-mail address"))
 
 
 class TaskBackend:

@@ -187,12 +187,25 @@ async def test_last_failure_dead_letters_with_the_error_and_the_admin_sees_it(db
 async def test_bad_notice_dead_letters_at_once_with_a_clear_error(db, backend, flaky, clock):
     await add(db, notify_payload("fie", template=("NoSuchNotices", "x")), run_at=clock.now)
     await add(db, {"recipient": {"aad_id": "fie"}, "template": "not a pair"}, run_at=clock.now)
-    await add(db, notify_payload("nobody-knows-me"), run_at=clock.now)  # no Teams, no e-mail
     await backend.worker.run_until_idle()
     errors = [(r.status, r.attempts, r.last_error) for r in await task_rows(db)]
     assert errors == [("dead", 1, "unknown template NoSuchNotices/x"),
-                      ("dead", 1, "payload.template must be [intent, key]"),
-                      ("dead", 1, "the recipient cannot be reached: no Teams conversation and no e-mail address")]
+                      ("dead", 1, "payload.template must be [intent, key]")]
+
+
+async def test_a_notice_for_someone_the_bot_cannot_reach_yet_waits_for_them(db, backend, flaky, clock):
+    await add(db, notify_payload("newcomer", ref="welcome"), run_at=clock.now, max_attempts=4)
+    await add(db, notify_payload("stranger", ref="never"), run_at=clock.now, max_attempts=4)
+    await backend.worker.run_until_idle()
+    rows = await task_rows(db)
+    assert [r.status for r in rows] == ["pending", "pending"]
+    assert rows[0].last_error == "the recipient cannot be reached yet: no Teams conversation and no e-mail address"
+    await backend.refs.remember(reference("newcomer", service_url=flaky.url))  # writes to the bot at last
+    for _ in range(4):
+        clock.advance(hours=2)
+        await backend.worker.run_until_idle()
+    assert flaky.texts() == ["Dette er en testbesked (welcome) fra KKR Nordjyllands Teams-bot."]
+    assert [(r.status, r.attempts) for r in await task_rows(db)] == [("done", 2), ("dead", 4)]
 
 
 async def test_reminders_fire_on_time_can_be_moved_and_are_cancelled_when_the_item_closes(db, backend, flaky, clock):
