@@ -83,6 +83,12 @@ def test_refusal_names_what_is_missing_and_quotes_what_is_there(kb: KnowledgeBas
     assert "filial" in answer.nearest.text
 
 
+def test_refusal_for_a_missing_date_quotes_the_fact_on_the_topic(kb: KnowledgeBase) -> None:
+    answer = kb.lookup("Hvornår skal klimaambitionen revideres?", "da")
+    assert answer.kind == "refusal" and answer.missing == "date"
+    assert answer.fact is not None and answer.fact.id == "klima_evaluering_revision"
+
+
 @pytest.mark.parametrize("text", ["hej", "Hej!", "tak", "thanks", "asdf qwerty", "ok", "zzzz", "Hvordan går det?",
                                   "Kan du hjælpe mig?", "What can you do?", "Hvad hedder du?"])
 def test_greetings_and_gibberish_are_left_to_the_fallback(kb: KnowledgeBase, text: str) -> None:
