@@ -16,6 +16,7 @@ from bot.teams_app.icons import color_icon, outline_icon, png_info
 BOT_ID = "3c1a8b2e-5d4f-4e6a-9b7c-1d2e3f405162"
 TENANT_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 SCHEMA = json.loads((APP_DIR / "schema" / "MicrosoftTeams.schema.json").read_text(encoding="utf-8"))
+TEMPLATE_TEXT = (APP_DIR / "manifest.template.json").read_text(encoding="utf-8")
 L10N_SCHEMA = json.loads((APP_DIR / "schema" / "MicrosoftTeams.Localization.schema.json").read_text(encoding="utf-8"))
 
 
@@ -66,7 +67,7 @@ def test_commands_in_danish_and_english(package):
     danish = [c["title"] for c in commands["commands"]]
     assert danish == ["Hjælp", "Find kontakt", "Indberet", "Nyt dagsordenspunkt"]
     titles = [english[f"bots[0].commandLists[0].commands[{i}].title"] for i in range(len(danish))]
-    assert titles == ["Help", "Find contact", "Report", "New agenda item"]
+    assert titles == ["Help", "Find contact", "Report sexism", "New agenda item"]
     assert manifest["localizationInfo"] == {"defaultLanguageTag": "da",
                                             "additionalLanguages": [{"languageTag": "en", "file": "en.json"}]}
     # every localized key points at something the manifest has
@@ -127,3 +128,22 @@ def test_package_command_line(tmp_path):
     done = subprocess.run([sys.executable, "app.py", "package", "--out", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "MicrosoftAppId" in done.stderr
+
+
+@pytest.mark.parametrize("command, locale, expected", [
+    ("Hjælp", "da-DK", "KKR Nordjylland – hvad kan jeg?"),
+    ("Help", "en-US", "KKR Nordjylland – what can I do?"),
+    ("Find kontakt", "da-DK", "Prøv med et emne"),
+    ("Find contact", "en-US", "Try a topic"),
+    ("Indberet", "da-DK", "Hvilken kommune drejer det sig om?"),
+    ("Report sexism", "en-US", "Which municipality is it about?"),
+    ("Nyt dagsordenspunkt", "da-DK", "Passagerråd Nordjylland"),
+    ("New agenda item", "en-US", "Passagerråd Nordjylland"),
+])
+async def test_every_command_in_the_manifest_is_understood(bot, command, locale, expected):
+    """What Teams sends when a user picks a command from the list is what the bot answers."""
+    titles = {c["title"] for c in json.loads(TEMPLATE_TEXT)["bots"][0]["commandLists"][0]["commands"]}
+    titles |= {v for k, v in json.loads((APP_DIR / "en.json").read_text(encoding="utf-8")).items() if k.endswith(".title")}
+    assert command in titles
+    reply = await bot.say(command, locale=locale)
+    assert expected in reply
