@@ -71,7 +71,10 @@ def chat(chat_page, request):
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         chat_page.shot(f"FAILED-{request.node.name}")
-        chat_page.say("annuller")
+        try:
+            chat_page.say("annuller")
+        except Exception as error:  # the bot may be what failed; the next test says so itself
+            print(f"could not cancel after the failure: {error}")
 
 
 @pytest.hookimpl(hookwrapper=True)
