@@ -192,6 +192,7 @@ class NotifyHandler:
                 subject = self._render(template[0], subject_key, lang, variables)
             else:
                 subject = self._render("Notices", "email_subject", lang, {})
+            subject = " ".join(subject.split())[:200]  # one header line, whatever the template holds
             body = text
             if card:
                 from bot.cardtext import card_to_text
