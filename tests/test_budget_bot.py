@@ -34,3 +34,31 @@ async def test_a_short_follow_up_keeps_the_language_of_the_answer(bot):
                                         locale="en-US", conversation="en-1")
     reply = await bot.say("as a percentage?", locale="da-DK", conversation="en-1")
     assert "source:" in reply
+
+
+def _digits(text: str) -> str:
+    import re
+
+    return re.sub(r"(?<=\d)[.,  ](?=\d)", "", text).casefold()
+
+
+async def test_budget_question_set_over_http(bot):
+    """tests/fixtures/budget_questions.yaml with dev.yaml's matching rules (case, digit separators)."""
+    from pathlib import Path
+
+    import yaml
+
+    items = yaml.safe_load((Path(__file__).parent / "fixtures" / "budget_questions.yaml").read_text(encoding="utf-8"))
+    failures = []
+    for item in items:
+        conversation = f"set-{item['id']}"
+        locale = "en-US" if item["lang"] == "en" else "da-DK"
+        for earlier in item["context"]:
+            await bot.say(earlier, conversation=conversation, locale=locale)
+        reply = _digits(await bot.say(item["question"], conversation=conversation, locale=locale))
+        ok = (all(_digits(s) in reply for s in item["expect_all"])
+              and (not item["expect_any"] or any(_digits(s) in reply for s in item["expect_any"]))
+              and not any(_digits(s) in reply for s in item["expect_none"]))
+        if not ok:
+            failures.append((item["id"], item["question"], reply[:200]))
+    assert not failures, failures
