@@ -191,6 +191,12 @@ def read_slots(question: str) -> Slots:
     rank = "max" if has(text, RANK_MAX) else "min" if has(text, RANK_MIN) else None
     if rank is None and has(text, ("rangorden", "rangordn", "ranking", "rank", "ranked", "sorteret", "raekkefolge")):
         rank = "all"
+    elif rank is None and has(text, ("alle kommuner", "alle kommunerne", "hver kommune", "hver enkelt kommune",
+                                     "each municipality", "every municipality", "all municipalities",
+                                     "per kommune", "pr. kommune", "fordelt pa", "fordelt paa", "fordelingen",
+                                     "by municipality", "breakdown", "liste", "list")) and not has(
+            text, ("i alt", "ialt", "total", "samlet", "samlede", "tilsammen", "sum", "summen", "add up", "stemmer")):
+        rank = "all"  # the breakdown, not the total
     stripped = text.strip()
     follow_up = len(stripped.split()) <= 7 and (stripped.startswith(tuple(FOLLOW_UP)) or stripped.endswith("?"))
     follow_up = follow_up or has(text, ("of that", "of this", "af det", "heraf", "deraf", "af dem", "af dette",
@@ -613,6 +619,8 @@ class BudgetBook:
                        "column_label": column.label[lang], "unit": unit_text(column.unit[lang]),
                        "verb": (column.verb or {}).get(lang, ""),
                        "total": total.values.get(column.key) if total else None,
+                       "total_cell": self._cell(table, total, column, lang) if total and column.key in total.values
+                       else None,
                        **self._source(table, lang, first)},
                       {"table": table.id, "column": column.key, "municipality": None, "kind": "municipal",
                        "rank": mode})
