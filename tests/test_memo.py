@@ -80,3 +80,16 @@ def test_results_can_be_kept_out_and_keys_hold_no_text():
     assert cached.cache_info()["size"] == 1
     cache = next(cell.cell_contents for cell in cached.__closure__ if isinstance(cell.cell_contents, dict))
     assert all(isinstance(key, bytes) and len(key) == 32 and "hjælp".encode() not in key for key in cache)
+
+
+def test_the_recognizer_remembers_free_text_only_as_digests(knowledge_dir):
+    from bot.recognizer import QUESTION, Recognizer
+
+    recognizer = Recognizer(knowledge_dir / "sentences")
+    question = "hvad betaler Hjørring til Børnehus Nord i 2021?"
+    first = recognizer.recognize(question, "da-DK")
+    again = recognizer.recognize(question, "da-DK")
+    assert first == again and first.intent == QUESTION and first.slots == {"text": question}
+    assert recognizer.recognize("What does Hjørring pay to Børnehus Nord in 2021?", "en-US").lang == "en"
+    assert recognizer.recognize("hjælp", "da-DK").intent == "Help"
+    assert all(isinstance(key, bytes) and len(key) == 32 for key in recognizer._free_text)
