@@ -304,6 +304,11 @@ class Cell:
     year: int | None = None
 
     @property
+    def at_place(self) -> str:
+        """'i Hjørring', but 'på Læsø' (an island)."""
+        return f"på {self.municipality}" if self.municipality == "Læsø" else f"i {self.municipality}"
+
+    @property
     def unit_text(self) -> str:
         """'(1.000 kr.)' in parentheses (it reads as a scale), other units as they are."""
         return unit_text(self.unit)
