@@ -3,24 +3,41 @@
 The answerers' lookups (facts and passages, contacts, budget tables) cost milliseconds of CPU per
 question, most of a turn; forty people asking the same question in a council meeting need it computed
 once. ``memoize`` wraps a function whose result depends only on its arguments: results are kept in an
-LRU of ``size`` entries (keyed by the arguments as JSON) and every caller gets its own copy (unpickled
-from the bytes stored on the first call, which is much cheaper than copy.deepcopy), so a caller that
-changes its result cannot change anybody else's. Keys are SHA-256 digests, so the cache keeps no user text
+LRU of ``size`` entries (keyed by the arguments as JSON) and every caller gets its own copy of the result
+and of its containers one level down (a dataclass's lists, dicts and sets; a dict's values), so a caller
+that adds to or reorders its result cannot change anybody else's. Deeper objects are shared, as the
+knowledge base's own objects always were: callers treat them as read-only (a full deep copy per hit cost
+more than the rest of the turn). Keys are SHA-256 digests, so the cache keeps no user text
 as keys; ``cache_if`` can keep results out (the recognizer caches template matches, never free text).
 ``LOOKUP_CACHE_SIZE=0`` turns it off.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
-import pickle
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 _MISS = object()
+_CONTAINERS = (list, dict, set)
+
+
+def _fresh(value: Any) -> Any:
+    """``value`` with its own top-level containers (see the module docstring)."""
+    if isinstance(value, _CONTAINERS):
+        return type(value)(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        clone = copy.copy(value)
+        for f in dataclasses.fields(value):
+            inner = getattr(value, f.name)
+            if isinstance(inner, _CONTAINERS):
+                object.__setattr__(clone, f.name, type(inner)(inner))  # frozen dataclasses too
+        return clone
+    return value
 
 
 def _key(args: tuple, kwargs: dict) -> bytes | None:
@@ -48,17 +65,13 @@ def memoize(fn: Callable[..., Any], size: int = 1024,
             value = fn(*args, **kwargs)
             if cache_if is not None and not cache_if(value):
                 return value
-            try:
-                cache[key] = (pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), None)
-            except (pickle.PicklingError, TypeError, AttributeError):
-                cache[key] = (None, value)
+            cache[key] = _fresh(value)
             if len(cache) > size:
                 cache.popitem(last=False)
-            return value  # the first caller gets the original; the cache keeps its own copy
+            return value  # the first caller gets the original; the cache keeps its own containers
         stats["hits"] += 1
         cache.move_to_end(key)
-        data, value = entry
-        return pickle.loads(data) if data is not None else copy.deepcopy(value)
+        return _fresh(entry)
 
     wrapper.cache_info = lambda: {**stats, "size": len(cache)}  # type: ignore[attr-defined]
     wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
