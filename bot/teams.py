@@ -9,7 +9,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, CardAction, ChannelAccount, SuggestedActions
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    CardAction,
+    ChannelAccount,
+    DeliveryModes,
+    SuggestedActions,
+)
 
 from bot.core import Core
 from bot.language import detect_language
@@ -71,12 +78,30 @@ class TeamsBot(ActivityHandler):
             log.warning("state conflict activity=%s", activity.id)
             turn.replies = [Reply(text=self.renderer.render("Errors", "conflict", turn.lang))]
         if turn.replies:
-            await turn_context.send_activities([to_activity(r) for r in turn.replies])
+            await send_replies(turn_context, [to_activity(r) for r in turn.replies])
         if turn.confidential:
             return  # a reporter's turn stores no reference to the person or the conversation
         reference = TurnContext.get_conversation_reference(activity)
         for sink in self.reference_sinks:
             await sink({**to_dict(reference), "lang": turn.lang})  # lang: for notices in their language
+
+
+async def send_replies(turn_context: TurnContext, activities: list[Activity]) -> list:
+    """TurnContext.send_activities for activities built for this turn: the same addressing (conversation
+    reference), defaults and ``responded`` flag, without botbuilder's deepcopy of every activity (a whole
+    Adaptive Card copied per reply). Send hooks or expectReplies buffering take botbuilder's own path."""
+    if turn_context._on_send_activities or turn_context.activity.delivery_mode == DeliveryModes.expect_replies:
+        return await turn_context.send_activities(activities)
+    reference = TurnContext.get_conversation_reference(turn_context.activity)
+    for activity in activities:
+        TurnContext.apply_conversation_reference(activity, reference)
+        activity.type = activity.type or ActivityTypes.message
+        activity.input_hint = activity.input_hint or "acceptingInput"
+        activity.id = None
+    responses = await turn_context.adapter.send_activities(turn_context, activities)
+    if any(activity.type != ActivityTypes.trace for activity in activities):
+        turn_context.responded = True
+    return responses
 
 
 def state_key(channel_id: str, conversation_id: str) -> str:

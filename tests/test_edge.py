@@ -301,3 +301,35 @@ async def test_state_rows_from_the_fast_path_read_back_through_the_orm(db):
     restarted = Database(db.url)
     assert (await StateStore(restarted).read(["k1"]))["k1"]["flow"] == {"name": "X"}
     await restarted.dispose()
+
+
+async def test_replies_are_addressed_as_botbuilder_addresses_them():
+    from botbuilder.core import BotAdapter
+
+    from bot.teams import send_replies, to_activity
+    from bot.turn import Reply
+
+    class Recording(BotAdapter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sent: list[dict] = []
+
+        async def send_activities(self, context, activities):
+            self.sent += [to_dict(a) for a in activities]
+            return [None] * len(activities)
+
+        async def update_activity(self, context, activity):
+            return None
+
+        async def delete_activity(self, context, reference):
+            return None
+
+    replies = [Reply(text="Svar", card={"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": "æ"}]},
+                     suggestions=["ja"]), Reply(text="Mere")]
+    ours, theirs = Recording(), Recording()
+    ours_ctx = TurnContext(ours, Activity().deserialize(_teams_payloads()[0]))
+    theirs_ctx = TurnContext(theirs, Activity().deserialize(_teams_payloads()[0]))
+    await send_replies(ours_ctx, [to_activity(r) for r in replies])
+    await theirs_ctx.send_activities([to_activity(r) for r in replies])
+    assert ours.sent == theirs.sent and ours.sent[0]["replyToId"]
+    assert ours_ctx.responded and theirs_ctx.responded
