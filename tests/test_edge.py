@@ -327,8 +327,9 @@ async def test_replies_are_addressed_as_botbuilder_addresses_them():
     replies = [Reply(text="Svar", card={"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": "æ"}]},
                      suggestions=["ja"]), Reply(text="Mere")]
     ours, theirs = Recording(), Recording()
-    ours_ctx = TurnContext(ours, Activity().deserialize(_teams_payloads()[0]))
-    theirs_ctx = TurnContext(theirs, Activity().deserialize(_teams_payloads()[0]))
+    incoming = _teams_payloads()[0]
+    ours_ctx = TurnContext(ours, Activity().deserialize(copy.deepcopy(incoming)))
+    theirs_ctx = TurnContext(theirs, Activity().deserialize(copy.deepcopy(incoming)))
     await send_replies(ours_ctx, [to_activity(r) for r in replies])
     await theirs_ctx.send_activities([to_activity(r) for r in replies])
     assert ours.sent == theirs.sent and ours.sent[0]["replyToId"]
