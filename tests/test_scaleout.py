@@ -265,13 +265,11 @@ async def test_a_flow_started_on_one_process_finishes_on_the_other(cluster):
     print(f"\nflow turns per process: {dict(used)}")
 
 
-@pytest.mark.xfail(reason="the report dialogue's draft key lives in one bot process's memory "
-                          "(services/reports/draft.py): behind round-robin the form lands on the other process "
-                          "and the reporter is told the draft expired; needs conversation-sticky routing",
-                   strict=False)
 async def test_a_report_started_on_one_process_is_submitted_on_the_other(cluster):
+    """The real multi-turn report: the municipality on one process, the form's submit on the other."""
     conversation = "scaleout-report-" + uuid.uuid4().hex[:8]
     user = "reporter-" + uuid.uuid4().hex[:8]
+    before = cluster.upstreams()
     async with aiohttp.ClientSession() as session:
         for text, value in (("jeg vil indberette sexisme", None), ("Hjørring", None),
                             ("", {"intent": "ReportSubmit", "anonymous": "yes", "what": "En kommentar på et møde.",
@@ -279,6 +277,9 @@ async def test_a_report_started_on_one_process_is_submitted_on_the_other(cluster
             assert await post(session, cluster, text, conversation=conversation, user=user, value=value) in (200, 201)
     last = reply_texts(cluster.connector.sent(conversation)[-1:])
     assert "Din indberetning er sendt til modtagerne i Hjørring Kommune" in last, last
+    time.sleep(0.2)  # nginx's access log line follows the response
+    used = cluster.upstreams() - before
+    assert len(used) == 2, f"the three turns alternate between the two processes: {dict(used)}"
 
 
 async def wait_until_delivered(db_url: str, keys: set[str], timeout: float = 90) -> dict[str, int]:
