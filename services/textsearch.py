@@ -143,6 +143,8 @@ EN_DA: dict[str, str] = {
     "graduated": "færdiguddannede uddannet", "graduates": "færdiguddannede", "graduate": "færdiguddannede",
     "cover": "omfatter dækker", "covers": "omfatter dækker", "covered": "omfattet dækket", "aim": "ambition mål",
     "aims": "ambition mål", "biggest": "største", "largest": "største", "problem": "problem", "problems": "problemer",
+    "strengths": "styrkepositioner erhvervsstyrker styrker", "register": "registrere registrerer",
+    "registered": "registrerer registreret", "record": "registrere", "offers": "udbyder udbydes",
     "denmark": "denmark danmark danmarks", "revised": "revision revideres genbesøges",
     "revise": "revision revideres", "revision": "revision", "reviewed": "revision evaluering genbesøges", "danish": "danske dansk",
     "runs": "drift driften ansvarlig", "run": "drift driften", "manages": "drift ansvarlig", "long": "", "last": "gælder løbetid", "lasts": "gælder løbetid", "duty": "pligt tavshedspligt",
@@ -176,6 +178,7 @@ EN_PHRASES: dict[str, str] = {
     "stone reefs": "stenrev", "fjord gardens": "fjordhaver", "cycle paths": "cykelstier", "bike paths": "cykelstier",
     "rehabilitation teams": "rehabiliteringsteams", "contact courses": "kontaktforløb", "phone number": "telefon",
     "e-mail address": "mail", "email address": "mail", "run out": "udløber", "paid for": "betale",
+    "business strengths": "erhvervsstyrker", "followed up": "opfølgning", "follow up on": "opfølgning",
     "fossil free": "fossilfri", "emission free": "emissionsfri", "bus traffic": "busser", "green cars": "grønne biler",
     "political parties": "partier", "set up": "etablere lave", "focus points": "fokuspunkter", "hand over": "tilbyde videre drift",
     "government proposal": "regeringsudspil", "growth segment": "vækstsegmentet", "operations segment": "driftssegmentet", "have to": "forpligtet", "has to": "forpligtet", "obliged to": "forpligtet", "mail group": "mailgruppe",
@@ -256,8 +259,9 @@ class Analyzer:
             if english and mapped is None and token.endswith("s") and token[:-1] in EN_DA:
                 mapped = EN_DA[token[:-1]]
             if mapped is not None:
-                if mapped:
-                    alts = [self.expand(w) for w in mapped.split()]
+                words = [w for w in mapped.split() if w not in STOP_DA]  # "must" -> "skal" says nothing
+                if words:
+                    alts = [self.expand(w) for w in words]
                     out.append(Term(tuple(dict.fromkeys(a[0] for a in alts)), alts[0][1:], english=True))
                 continue
             if token in STOP_DA:
