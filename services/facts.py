@@ -54,6 +54,7 @@ _PROPER = re.compile(r"(?<!^)(?<![.?!] )\b[A-ZÆØÅÉ][A-Za-zÆØÅæøåÉéÜ
 # Bundle lines that are tables (the budget answerer has them as structured tables): the Erhvervshus
 # Økonomi table, the by/land annex, the secretariats, Børnehus Nord's budget sheet and financing.
 TABLE_LINES = ((5248, 5278), (7476, 7663), (8111, 8336))
+_NOT_COVERED = "Det fremgår ikke"  # a curated fact that says what the documents lack answers any need
 _PLACEHOLDER = re.compile(r"xx@xx|\bxx xx\b|\[(Navn|Titel|XX|xx)\]|Adresse [12]")
 _GENERIC_NAMES = frozenset("kkr nordjylland region danmark kommune kommuner kl eu nord".split())
 # Questions answered yes or no ("Kan KKR ...?", "Is KKR obliged ...?"): about rules, not about whom to call.
@@ -300,7 +301,8 @@ class KnowledgeBase:
                     and self._mentions(h.index, names, self.fact_index)
                     and self._rarest_in(query, self.fact_index, h.index)
                     and ("person" not in needs or self._whole(query, set(self.fact_index.tf[h.index])))
-                    and all(satisfies(fact.answer["da"] + " " + fact.quote, n) for n in needs)):
+                    and (fact.answer["da"].startswith(_NOT_COVERED)
+                         or all(satisfies(fact.answer["da"] + " " + fact.quote, n) for n in needs))):
                 fact_hits.append((h, own))
         if context:  # the new words weigh double: "og hvordan opsiges den?" is about termination
             fact_hits.sort(key=lambda pair: 2 * pair[1].score + pair[0].score, reverse=True)
