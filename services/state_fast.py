@@ -147,6 +147,12 @@ class SqliteState:
             self._conn = None
 
 
+async def _keep_session(_connection: Any) -> None:
+    """No reset query when a connection goes back to the pool (asyncpg's default costs a round trip per
+    statement here): these connections only run the statements below, in autocommit or a closed
+    transaction, and never take advisory locks, open cursors, LISTEN or SET anything."""
+
+
 class PostgresState:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
@@ -159,7 +165,7 @@ class PostgresState:
                 if self._pool is None:
                     import asyncpg
 
-                    self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=10)
+                    self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=10, reset=_keep_session)
         return self._pool
 
     async def read(self, keys: list[str]) -> dict[str, dict]:
