@@ -46,6 +46,9 @@ class Core:
             )
 
     async def _route(self, turn: Turn, locale: str | None) -> None:
+        card_lang = (turn.value or {}).get("lang")
+        if not turn.text and card_lang in ("da", "en"):
+            turn.lang = card_lang  # a card submit: answer in the language the card was shown in
         submitted = (turn.value or {}).get("intent")
         if isinstance(submitted, str) and submitted in self.handlers:
             turn.intent = submitted

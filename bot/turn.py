@@ -56,6 +56,8 @@ class Turn:
     confidential: bool = False
 
     def reply(self, text: str | None = None, card: dict | None = None, suggestions: list[str] | None = None) -> None:
+        if card is not None:
+            _tag_submits(card, self.lang)
         self.replies.append(Reply(text=text, card=card, suggestions=list(suggestions or [])))
 
     def t(self, intent: str, key: str, **variables: Any) -> str:
@@ -75,3 +77,18 @@ class Turn:
 
     def end_flow(self) -> None:
         self.state.pop("flow", None)
+
+
+def _tag_submits(node: Any, lang: str) -> None:
+    """Carry the conversation's language in every card button, so a submit (which has no text to detect
+    the language from) is answered in the language the card was shown in, whatever the client's locale."""
+    if isinstance(node, dict):
+        if node.get("type") == "Action.Submit":
+            data = node.setdefault("data", {})
+            if isinstance(data, dict):
+                data.setdefault("lang", lang)
+        for value in node.values():
+            _tag_submits(value, lang)
+    elif isinstance(node, list):
+        for item in node:
+            _tag_submits(item, lang)

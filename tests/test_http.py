@@ -89,3 +89,13 @@ def test_refuses_to_listen_remotely_without_app_id():
         Settings(host="0.0.0.0").check_listen_address()
     Settings(host="0.0.0.0", allow_unauthenticated_remote=True).check_listen_address()
     Settings(host="127.0.0.1").check_listen_address()
+
+
+async def test_a_card_submit_is_answered_in_the_language_the_card_was_shown_in(bot):
+    """The client's locale (en-US in the Playground) must not switch a Danish conversation to English."""
+    await bot.say("hjælp")
+    card = bot.connector.sent["conv-1"][-1]["attachments"][0]["content"]
+    data = card["actions"][0]["data"]
+    assert data["lang"] == "da"
+    text = await bot.say("", locale="en-US", value={"intent": "Help", "lang": data["lang"]})
+    assert "Her er hvad jeg kan hjælpe med" in text
