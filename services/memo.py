@@ -30,12 +30,17 @@ def _fresh(value: Any) -> Any:
     """``value`` with its own top-level containers (see the module docstring)."""
     if isinstance(value, _CONTAINERS):
         return type(value)(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    fields = getattr(value, "__dict__", None)
+    if fields is not None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        clone = object.__new__(type(value))  # copy.copy without __reduce_ex__; frozen dataclasses too
+        clone.__dict__.update({k: type(v)(v) if isinstance(v, _CONTAINERS) else v for k, v in fields.items()})
+        return clone
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # __slots__ dataclasses
         clone = copy.copy(value)
         for f in dataclasses.fields(value):
             inner = getattr(value, f.name)
             if isinstance(inner, _CONTAINERS):
-                object.__setattr__(clone, f.name, type(inner)(inner))  # frozen dataclasses too
+                object.__setattr__(clone, f.name, type(inner)(inner))
         return clone
     return value
 
