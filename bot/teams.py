@@ -131,14 +131,40 @@ def to_turn(activity: Activity, services: Services, renderer: Renderer, state: d
 
 
 def to_activity(reply: Reply) -> Activity:
+    text = teams_markdown(reply.text) if reply.text else reply.text
     if reply.card is not None:
-        message = MessageFactory.attachment(CardFactory.adaptive_card(reply.card), text=reply.text)
+        message = MessageFactory.attachment(CardFactory.adaptive_card(reply.card), text=text)
     else:
-        message = MessageFactory.text(reply.text or "")
+        message = MessageFactory.text(text or "")
     message.text_format = "markdown"
     if reply.suggestions:
         message.suggested_actions = SuggestedActions(
-            actions=[CardAction(type="imBack", title=s[:50], value=s) for s in reply.suggestions]
+            actions=[CardAction(type="imBack", title=_button_title(s), value=s) for s in reply.suggestions]
         )
     message.type = ActivityTypes.message
     return message
+
+
+def teams_markdown(text: str) -> str:
+    """Teams' markdown joins single line breaks: make bullet lines a list and other lines paragraphs."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        is_item = stripped.startswith(("• ", "- ", "* "))
+        if is_item:
+            item = "- " + stripped[2:]
+            if out and out[-1] != "" and not out[-1].startswith("- "):
+                out.append("")
+            out.append(item)
+        else:
+            if out and out[-1] != "" and stripped:
+                out.append("")
+            out.append(stripped)
+    return "\n".join(out).strip()
+
+
+def _button_title(label: str, limit: int = 60) -> str:
+    """Short enough for a quick-reply button, cut at a word and marked with an ellipsis."""
+    if len(label) <= limit:
+        return label
+    return label[: limit - 1].rsplit(" ", 1)[0].rstrip(" –-,") + "…"

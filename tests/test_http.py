@@ -99,3 +99,10 @@ async def test_a_card_submit_is_answered_in_the_language_the_card_was_shown_in(b
     assert data["lang"] == "da"
     text = await bot.say("", locale="en-US", value={"intent": "Help", "lang": data["lang"]})
     assert "Her er hvad jeg kan hjælpe med" in text
+
+
+def test_replies_render_as_teams_markdown_lists_and_paragraphs():
+    from bot.teams import teams_markdown
+
+    assert teams_markdown("Flere kan hjælpe:\n• A – x\n• B – y\nVil du?") == (
+        "Flere kan hjælpe:\n\n- A – x\n- B – y\n\nVil du?")
