@@ -40,7 +40,8 @@ def test_agenda_item_card_is_filled_and_submitted(chat):
     chat.shot("03-agenda-card-filled")
     reply = chat.click("Indsend")
     chat.shot("04-agenda-item-submitted")
-    assert '"Bedre busforbindelser til Læsø-færgen"' in reply and "20.01.2027" in reply
+    # Danish, like the conversation, although the Playground's client locale is en-US.
+    assert "Tak! Punkt" in reply and "Bedre busforbindelser til Læsø-færgen" in reply and "20.01.2027" in reply
     mine = chat.say("mine punkter")
     chat.shot("05-agenda-my-items")
     assert "Bedre busforbindelser til Læsø-færgen" in mine
