@@ -7,7 +7,6 @@ import logging
 import sys
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from aiohttp import web
 

@@ -24,8 +24,15 @@ from services.conversation_refs import ConversationRefs, StoredRef
 from services.db import Database
 from services.mailer import Mailer
 from services.tasks import utcnow
-from services.worker import (Clock, Delivered, PermanentError, RetryableError, TaskContext, Worker,
-                             WorkerConfig)
+from services.worker import (
+    Clock,
+    Delivered,
+    PermanentError,
+    RetryableError,
+    TaskContext,
+    Worker,
+    WorkerConfig,
+)
 
 log = logging.getLogger("kkr.proactive")
 UNREACHABLE = {400, 403, 404, 410}  # the bot was removed, blocked, or the conversation is gone
@@ -115,7 +122,7 @@ class ProactiveSender:
                 if response.status in UNREACHABLE:
                     raise TeamsUnreachable(response.status)
                 raise PermanentError(f"Teams connector answered HTTP {response.status}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise RetryableError(f"Teams connector not reachable ({type(exc).__name__})") from exc
 
 
@@ -247,7 +254,7 @@ class TaskBackend:
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, timeout=35)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 self._task.cancel()
             self._task = None
         await self.sender.close()

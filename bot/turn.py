@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class Turn:
     state: dict[str, Any] = field(default_factory=dict)
     value: dict[str, Any] | None = None  # an Adaptive Card submit
     activity_id: str = ""
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     replies: list[Reply] = field(default_factory=list)
     intent: str | None = None  # what the turn was recognized as, for the turn log
     # Set by the confidential-report handlers: no conversation reference is kept for this turn, and an

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from bot.language import DA, EN
 from bot.turn import Turn
+from handlers.facts import suggest_contact  # one way to name the nearest contact
 from handlers.question import Candidate
 
 log = logging.getLogger(__name__)
@@ -68,28 +68,3 @@ def tidy(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()).strip()
 
 
-def suggest_contact(turn: Turn, question: str) -> str:
-    """Who to ask, from the contact directory when there is one (services.contacts.Directory.route)."""
-    route = getattr(getattr(turn.services, "contacts", None), "route", None)
-    if route is None:
-        return ""
-    try:
-        matches = route(question, turn.lang)
-    except Exception:  # a directory problem must not lose the honest answer
-        log.exception("contact routing failed")
-        return ""
-    if not matches:
-        return ""
-    match = matches[0]
-    target = getattr(match, "person", None) or getattr(match, "organisation", None) or match
-    name = _attr(target, "name") or _attr(match, "name")
-    details = [d for d in (_attr(match, "role") or _attr(target, "role"),
-                           _attr(match, "email") or _attr(target, "email")) if d and d != name]
-    return f"{name} ({', '.join(details)})" if name and details else name
-
-
-def _attr(obj: Any, key: str) -> str:
-    value = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-    if isinstance(value, dict):  # a {da, en} text
-        value = value.get("da")
-    return value if isinstance(value, str) else ""

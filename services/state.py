@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
@@ -64,7 +64,7 @@ class StateStore:
                 expected = doc.get("e_tag")
                 body = json.dumps({k: v for k, v in doc.items() if k != "e_tag"}, ensure_ascii=False)
                 tag = uuid.uuid4().hex
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 if expected and expected != "*":
                     result = await session.execute(
                         update(StateRow)

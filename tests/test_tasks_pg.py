@@ -64,7 +64,7 @@ class Workers:
         for proc in self.procs:
             try:
                 await asyncio.wait_for(proc.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 proc.kill()
                 await proc.wait()
 
@@ -131,7 +131,7 @@ async def test_killing_a_worker_mid_task_loses_nothing_and_sends_nothing_twice(p
     first = await workers.start(*short)
     try:
         await asyncio.wait_for(flaky.held.wait(), 120)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise AssertionError("the worker never reached the 7th send:\n" + workers.log_text()[-3000:]) from None
     first.send_signal(signal.SIGKILL)  # a crash: no clean-up of any kind
     await first.wait()
