@@ -11,7 +11,6 @@ from services.db import Database
 class Services:
     db: Database
     settings: Any = None
-    kb: Any = None  # the knowledge base (issue: knowledge base)
     contacts: Any = None  # the contact directory
     agenda: Any = None  # passenger-council agenda items (services.agenda.AgendaService)
     reports: Any = None  # confidential sexism reports (services.reports.ReportService)
