@@ -107,23 +107,105 @@ def _pattern(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9]){escaped}(?:s|e|en|et|ets|ens|er|erne|ne|n)?(?![a-z0-9])")
 
 
-_CACHE: dict[str, re.Pattern[str]] = {}
+# Keyword matching runs a thousand times per question (every table's and row's keywords), so it is indexed.
+# A word that starts with three letters or digits can only match where a run of letters/digits in the
+# question starts with the same three characters (the pattern starts at a word boundary), so a word list
+# is split by those three characters and only the buckets of the question's own word starts are tried;
+# each candidate is confirmed with a substring test and then the word's pattern, as before.
+_RUN = re.compile(r"[a-z0-9]+")
+_ALNUM3 = re.compile(r"[a-z0-9]{3}")
+
+
+class Text(str):
+    """A folded question with the three-character starts of its words, computed once per question."""
+
+    starts: frozenset[str]
+
+    def __new__(cls, text: str) -> Text:
+        self = super().__new__(cls, text)
+        self.starts = frozenset(run[:3] for run in _RUN.findall(text) if len(run) >= 3)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    word: str
+    folded: str
+    pattern: re.Pattern[str]
+    weight: float  # longer, more specific words weigh more
+
+
+class _Words:
+    """One keyword list, indexed by the first three characters of each word (see above)."""
+
+    __slots__ = ("by_start", "always")
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.by_start: dict[str, list[_Word]] = {}
+        self.always: list[_Word] = []  # words that start with a space, a dash or a short word
+        for word in dict.fromkeys(words):
+            folded = fold(word)
+            entry = _Word(word, folded, _pattern(folded), 1.0 + min(len(word), 14) / 14)
+            if _ALNUM3.match(folded):
+                self.by_start.setdefault(folded[:3], []).append(entry)
+            else:
+                self.always.append(entry)
+
+    def found(self, text: str) -> list[_Word]:
+        """The words whose pattern occurs in ``text``."""
+        starts = text.starts if isinstance(text, Text) else Text(text).starts
+        out = [w for w in self.always if w.folded in text and w.pattern.search(text)]
+        for start in starts:
+            for w in self.by_start.get(start, ()):
+                if w.folded in text and w.pattern.search(text):
+                    out.append(w)
+        return out
+
+
+_WORDS: dict[tuple[str, ...], _Words] = {}  # keyed by the (constant) word lists of the code and tables
+
+
+def _words(words: tuple[str, ...] | list[str]) -> _Words:
+    key = words if isinstance(words, tuple) else tuple(words)
+    compiled = _WORDS.get(key)
+    if compiled is None:
+        compiled = _WORDS[key] = _Words(key)
+    return compiled
+
+
+class _RowWords:
+    """All row keywords of one table in one index: the weight of every row from one pass over the question."""
+
+    __slots__ = ("words", "rows_of", "size")
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.size = len(rows)
+        self.rows_of: dict[str, list[int]] = {}
+        for i, row in enumerate(rows):
+            for word in dict.fromkeys(row.keywords):
+                self.rows_of.setdefault(word, []).append(i)
+        self.words = _Words(tuple(self.rows_of))
+
+    def weights(self, text: str) -> list[float]:
+        """``[weight(text, row.keywords) for row in rows]``."""
+        out = [0.0] * self.size
+        for w in self.words.found(text):
+            for i in self.rows_of[w.word]:
+                out[i] += w.weight
+        return out
 
 
 def has(text: str, words: tuple[str, ...] | list[str]) -> bool:
-    return any(hit(text, w) for w in words)
+    return bool(_words(words).found(text))
 
 
 def hit(text: str, word: str) -> bool:
-    pattern = _CACHE.get(word)
-    if pattern is None:
-        pattern = _CACHE[word] = _pattern(fold(word))
-    return pattern.search(text) is not None
+    return has(text, (word,))
 
 
 def weight(text: str, words: tuple[str, ...] | list[str]) -> float:
     """Sum of matched keyword weights (longer, more specific words weigh more)."""
-    return sum(1.0 + min(len(w), 14) / 14 for w in set(words) if hit(text, w))
+    return sum(w.weight for w in _words(words).found(text))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -174,7 +256,7 @@ class Slots:
 
 
 def read_slots(question: str) -> Slots:
-    text = " " + re.sub(r"\s+", " ", fold(question).replace("–", "-").replace("—", "-").replace("’", "'")) + " "
+    text = Text(" " + re.sub(r"\s+", " ", fold(question).replace("–", "-").replace("—", "-").replace("’", "'")) + " ")
     years = sorted({int(y) for y in YEAR.findall(text)})
     municipalities = resolve(question)
     foreign: list[str] = []
@@ -187,7 +269,7 @@ def read_slots(question: str) -> Slots:
         foreign.append("Erhvervshus " + {"sjaelland": "Sjælland"}.get(house.group(1), house.group(1).capitalize()))
     own = re.search(r"(?<![a-z])([a-z]{3,})(budget(?:tet|ter|s)?)(?![a-z])", text)
     if own:
-        text = f"{text}{own.group(1)} "  # "lønbudget" also names the line "løn"
+        text = Text(f"{text}{own.group(1)} ")  # "lønbudget" also names the line "løn"
     rank = "max" if has(text, RANK_MAX) else "min" if has(text, RANK_MIN) else None
     if rank is None and has(text, ("rangorden", "rangordn", "ranking", "rank", "ranked", "sorteret", "raekkefolge")):
         rank = "all"
@@ -328,6 +410,7 @@ class BudgetBook:
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
+        self._row_words = {table.id: _RowWords(table.rows) for table in tables}
 
     # -- public ------------------------------------------------------------------------------------------
 
@@ -381,7 +464,7 @@ class BudgetBook:
         scores: dict[str, float] = {}
         for table in self.tables:
             score = weight(slots.text, table.keywords)
-            rows = max((weight(slots.text, r.keywords) for r in table.rows), default=0.0)
+            rows = max(self._row_words[table.id].weights(slots.text), default=0.0)
             if table.kind == "lines":
                 score += rows * (0.9 if score else 0.8)
             elif score or table.kind in ("targets", "series"):

@@ -31,6 +31,8 @@ ALL: list[str] = [
 def fold(text: str) -> str:
     """Lower case, Danish letters folded to ASCII (ø->o, æ->ae, å->aa), other accents removed."""
     text = text.lower().replace("ø", "o").replace("æ", "ae").replace("å", "aa")
+    if text.isascii():  # nothing left to decompose (most questions)
+        return text
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c))
 
@@ -60,6 +62,9 @@ _EXACT.update({
 _FUZZY_MIN = 6
 _FUZZY_RATIO = 0.84
 _FUZZY_TARGETS = {k: v for k, v in _EXACT.items() if len(k) >= _FUZZY_MIN}
+_FUZZY_BY_FIRST: dict[str, list[tuple[str, str]]] = {}  # the first letter must match: only those are compared
+for _key, _name in _FUZZY_TARGETS.items():
+    _FUZZY_BY_FIRST.setdefault(_key[0], []).append((_key, _name))
 
 _WORD = re.compile(r"[0-9a-zA-ZæøåÆØÅéÉüÜöÖäÄ]+")
 # Words that must never be matched approximately (common Danish/English words close to a name).
@@ -86,10 +91,16 @@ def _match_word(word: str) -> str | None:
     for form in _strip_genitive(word):
         if len(form) < _FUZZY_MIN:
             continue
-        for key, name in _FUZZY_TARGETS.items():
-            if abs(len(key) - len(form)) > 2 or key[0] != form[0]:
+        for key, name in _FUZZY_BY_FIRST.get(form[0], ()):
+            if abs(len(key) - len(form)) > 2:
                 continue
-            ratio = SequenceMatcher(None, form, key).ratio()
+            matcher = SequenceMatcher(None, form, key)
+            # quick_ratio() is an upper bound of ratio(): a name that cannot beat the best so far or reach
+            # the threshold is not compared in full (as difflib.get_close_matches does).
+            bound = matcher.quick_ratio()
+            if bound < _FUZZY_RATIO or bound <= best_ratio:
+                continue
+            ratio = matcher.ratio()
             if ratio > best_ratio:
                 best, best_ratio = name, ratio
     return best if best_ratio >= _FUZZY_RATIO else None
