@@ -181,10 +181,25 @@ class _Key:
         return cls(c, len(c) <= 4)
 
 
-class _Text:
-    """A question prepared for matching: folded tokens, the compact form and where each token starts."""
+_FUZZY_RATIO = 0.86
+_MEMO_SIZE = 4096  # words (and word pairs) whose close misspellings of directory keys are remembered
 
-    def __init__(self, text: str) -> None:
+
+def _remember(memo: dict, key: Any, value: Any) -> Any:
+    """Store in a bounded dict (oldest entry out first); returns ``value``."""
+    if len(memo) >= _MEMO_SIZE:
+        del memo[next(iter(memo))]
+    memo[key] = value
+    return value
+
+
+class _Text:
+    """A question prepared for matching: folded tokens, the compact form and where each token starts, and
+    (once, for every key of the directory) which keys it types exactly and which it misspells closely."""
+
+    __slots__ = ("folded", "tokens", "compact", "starts", "token_set", "exact", "_fuzzy", "_keys")
+
+    def __init__(self, text: str, keys: _KeyIndex | None = None) -> None:
         self.folded = fold(text).replace("’", "'").replace("'s ", "s ")
         self.tokens = _TOKEN.findall(self.folded)
         self.compact = "".join(self.tokens)
@@ -193,38 +208,125 @@ class _Text:
         for tok in self.tokens:
             self.starts.append(pos)
             pos += len(tok)
-        self.start_set = set(self.starts)
         self.token_set = set(self.tokens)
-        pairs = [a + b for a, b in zip(self.tokens, self.tokens[1:], strict=False)]
-        self.pool: dict[str, list[str]] = {}  # fuzzy candidates (words and word pairs) by first letter
-        for t in dict.fromkeys(self.tokens + pairs):
-            if len(t) >= 6:
-                self.pool.setdefault(t[0], []).append(t)
+        self._keys = keys
+        self.exact: set[int] = keys.exact(self) if keys is not None else set()
+        self._fuzzy: set[int] | None = None
 
     def has_token(self, *words: str) -> bool:
         return any(w in self.token_set for w in words)
 
-    def match(self, key: _Key, fuzzy: bool = True) -> float:
-        """1.0 when the key is typed (from a word start, any ending), 0.85 for a close misspelling."""
+    @property
+    def fuzzy(self) -> set[int]:
+        """Ids of the keys (7 letters or more) a word or a word pair misspells closely."""
+        if self._fuzzy is None:
+            self._fuzzy = self._keys.fuzzy(self) if self._keys is not None else set()
+        return self._fuzzy
+
+    def candidates(self) -> list[str]:
+        """Words and adjacent word pairs of 6 letters or more: what a misspelled key may be."""
+        pairs = [a + b for a, b in zip(self.tokens, self.tokens[1:], strict=False)]
+        return [t for t in dict.fromkeys(self.tokens + pairs) if len(t) >= 6]
+
+    def quality(self, kid: int, fuzzy: bool = True) -> float:
+        """1.0 when key ``kid`` is typed (from a word start, any ending), 0.85 for a close misspelling."""
+        if kid in self.exact:
+            return 1.0
+        if fuzzy and kid in self.fuzzy:
+            return 0.85
+        return 0.0
+
+
+class _KeyIndex:
+    """Every matching key of the directory (names, aliases, keywords, vetoes), indexed so that a question
+    only tests the keys it can match: short keys by the whole word, longer keys by their first four letters
+    at a word start, and misspellings by the first two letters (memoised per word, bounded).
+
+    A short key matches a whole word (or the word plus "s"); a longer key matches the compact text from
+    any word start; a key of 7 letters or more also matches a word or word pair of 6 letters or more with
+    the same first two letters, a length within 4 and a difflib ratio of at least 0.86 (its first
+    ``len(key) + 1`` letters)."""
+
+    def __init__(self) -> None:
+        self.keys: list[_Key] = []
+        self._ids: dict[_Key, int] = {}
+        self._short: dict[str, list[int]] = {}
+        self._long: dict[str, list[tuple[int, str]]] = {}  # first four letters -> (id, key)
+        self._tiny: list[tuple[int, str]] = []  # non-short keys under four letters (none today)
+        self._close: dict[str, list[tuple[int, str, int, dict[int, None]]]] = {}  # first two letters -> keys
+        self._memo: dict[str, tuple[int, ...]] = {}
+
+    def add(self, key: _Key) -> int:
+        kid = self._ids.get(key)
+        if kid is not None:
+            return kid
+        kid = self._ids[key] = len(self.keys)
+        self.keys.append(key)
         k = key.compact
         if not k:
-            return 0.0
+            return kid
         if key.short:
-            return 1.0 if (k in self.token_set or k + "s" in self.token_set) else 0.0
-        i = self.compact.find(k)
-        while i != -1:
-            if i in self.start_set:
-                return 1.0
-            i = self.compact.find(k, i + 1)
-        if fuzzy and len(k) >= 7:
-            for cand in self.pool.get(k[0], ()):
-                if abs(len(cand) - len(k)) > 4 or cand[1] != k[1]:
-                    continue
-                probe = cand[: len(k) + 1] if len(cand) > len(k) else cand
-                sm = SequenceMatcher(None, probe, k)
-                if sm.real_quick_ratio() >= 0.86 and sm.quick_ratio() >= 0.86 and sm.ratio() >= 0.86:
-                    return 0.85
-        return 0.0
+            self._short.setdefault(k, []).append(kid)
+            return kid
+        if len(k) >= 4:
+            self._long.setdefault(k[:4], []).append((kid, k))
+        else:
+            self._tiny.append((kid, k))
+        if len(k) >= 7:  # str.translate table deleting the key's letters: what is left is not in the key
+            self._close.setdefault(k[:2], []).append((kid, k, len(k), dict.fromkeys(map(ord, set(k)))))
+        return kid
+
+    def exact(self, q: _Text) -> set[int]:
+        found: set[int] = set()
+        short = self._short
+        if short:
+            for tok in q.token_set:
+                ids = short.get(tok)
+                if ids:
+                    found.update(ids)
+                if tok[-1] == "s":
+                    ids = short.get(tok[:-1])
+                    if ids:
+                        found.update(ids)
+        text = q.compact
+        long = self._long
+        for start in q.starts:
+            for kid, k in long.get(text[start:start + 4], ()):
+                if text.startswith(k, start):
+                    found.add(kid)
+            for kid, k in self._tiny:
+                if text.startswith(k, start):
+                    found.add(kid)
+        return found
+
+    def fuzzy(self, q: _Text) -> set[int]:
+        found: set[int] = set()
+        memo = self._memo
+        for cand in q.candidates():
+            ids = memo.get(cand)
+            if ids is None:
+                ids = _remember(memo, cand, self._close_keys(cand))
+            found.update(ids)
+        return found
+
+    def _close_keys(self, cand: str) -> tuple[int, ...]:
+        out = []
+        n = len(cand)
+        for kid, k, length, letters in self._close.get(cand[:2], ()):
+            if abs(n - length) > 4:
+                continue
+            probe = cand[: length + 1] if n > length else cand
+            total = len(probe) + length
+            # Bounds difflib checks anyway (real_quick_ratio: the lengths; quick_ratio: at most the probe's
+            # letters that occur in the key can match); the same comparisons, so the same rejections.
+            if 2.0 * min(len(probe), length) / total < _FUZZY_RATIO or \
+                    2.0 * (len(probe) - len(probe.translate(letters))) / total < _FUZZY_RATIO:
+                continue
+            sm = SequenceMatcher(None, probe, k)
+            if sm.real_quick_ratio() >= _FUZZY_RATIO and sm.quick_ratio() >= _FUZZY_RATIO and \
+                    sm.ratio() >= _FUZZY_RATIO:
+                out.append(kid)
+        return tuple(out)
 
 
 # Role words: (role, substrings a token may contain, whole tokens, substrings that veto the token)
@@ -524,6 +626,31 @@ class Directory:
                 for kw in t.keywords.get(lang, []):
                     if (t.id, _Key.of(kw)) not in self._topic_keys:
                         self._topic_keys.append((t.id, _Key.of(kw)))
+        # One index over all keys; for each list, where each key sits in it (a question walks only the keys
+        # it matched, in list order, so ties rank as before).
+        self._keys = _KeyIndex()
+        self._name_at = self._positions([self._keys.add(key) for _, key, _ in self._name_keys])
+        self._org_at = self._positions([self._keys.add(key) for _, key in self._org_keys])
+        self._topic_at = self._positions([self._keys.add(key) for _, key in self._topic_keys])
+        self._veto_ids = {oid: [self._keys.add(v) for v in vetoes] for oid, vetoes in self._org_vetoes.items()}
+        self._veto_ids = {oid: ids for oid, ids in self._veto_ids.items() if ids}
+
+    @staticmethod
+    def _positions(kids: list[int]) -> dict[int, list[tuple[int, int]]]:
+        """key id -> [(position in the list, key id)] for a list of key ids."""
+        at: dict[int, list[tuple[int, int]]] = {}
+        for pos, kid in enumerate(kids):
+            at.setdefault(kid, []).append((pos, kid))
+        return at
+
+    @staticmethod
+    def _hits(q: _Text, at: dict[int, list[tuple[int, int]]], fuzzy: bool = True) -> list[tuple[int, float]]:
+        """(position, quality) of the keys of one list that ``q`` matches, in list order."""
+        found = [pk for kid in q.exact if kid in at for pk in at[kid]]
+        if fuzzy:
+            found += [pk for kid in q.fuzzy - q.exact if kid in at for pk in at[kid]]
+        found.sort()
+        return [(pos, 1.0 if kid in q.exact else 0.85) for pos, kid in found]
 
     # -- routing -------------------------------------------------------------------------------------
     def route(self, text: str, lang: str = "da") -> list[ContactMatch]:
@@ -538,7 +665,7 @@ class Directory:
 
     def lookup(self, text: str, lang: str = "da") -> Lookup:
         lang = lang if lang in ("da", "en") else "da"
-        q = _Text(text or "")
+        q = _Text(text or "", self._keys)
         result = Lookup(matches=[])
         if not q.tokens:
             return result
@@ -701,10 +828,9 @@ class Directory:
 
     def _people(self, q: _Text) -> list[tuple[str, float]]:
         best: dict[str, float] = {}
-        for pid, key, weight in self._name_keys:
-            quality = q.match(key, fuzzy=not key.short)
-            if quality:
-                best[pid] = max(best.get(pid, 0.0), weight * quality)
+        for pos, quality in self._hits(q, self._name_at):
+            pid, _, weight = self._name_keys[pos]
+            best[pid] = max(best.get(pid, 0.0), weight * quality)
         if not best:
             return []
         top = max(best.values())
@@ -713,12 +839,12 @@ class Directory:
 
     def _orgs(self, q: _Text) -> list[str]:
         hits: dict[str, int] = {}
-        vetoed = {oid for oid, vetoes in self._org_vetoes.items() if any(q.match(v, fuzzy=False) for v in vetoes)}
-        for oid, key in self._org_keys:
+        vetoed = {oid for oid, vetoes in self._veto_ids.items() if any(v in q.exact for v in vetoes)}
+        for pos, _ in self._hits(q, self._org_at):
+            oid, key = self._org_keys[pos]
             if oid in vetoed:
                 continue
-            if q.match(key):
-                hits[oid] = max(hits.get(oid, 0), len(key.compact))
+            hits[oid] = max(hits.get(oid, 0), len(key.compact))
         for name in municipalities.resolve(q.folded):
             oid = self._org_by_municipality.get(name)
             if oid:
@@ -728,13 +854,12 @@ class Directory:
 
     def _topics(self, q: _Text) -> list[tuple[str, float]]:
         best: dict[str, tuple[int, float]] = {}
-        for tid, key in self._topic_keys:
-            quality = q.match(key)
-            if quality:
-                length = len(key.compact)
-                old = best.get(tid)
-                if old is None or (length, quality) > old:
-                    best[tid] = (length, quality)
+        for pos, quality in self._hits(q, self._topic_at):
+            tid, key = self._topic_keys[pos]
+            length = len(key.compact)
+            old = best.get(tid)
+            if old is None or (length, quality) > old:
+                best[tid] = (length, quality)
         ranked = sorted(best.items(), key=lambda x: (-x[1][0] * x[1][1]))
         return [(tid, quality) for tid, (_, quality) in ranked][:3]
 
