@@ -166,8 +166,26 @@ class Lookup:
 
 
 # ------------------------------------------------------------------------------------------ matching
+_MEMO_SIZE = 8192  # entries per memo of a pure function of one word or text (compact form, roles, misspellings)
+
+
+def _remember(memo: dict, key: Any, value: Any) -> Any:
+    """Store in a bounded dict (oldest entry out first); returns ``value``."""
+    if len(memo) >= _MEMO_SIZE:
+        del memo[next(iter(memo))]
+    memo[key] = value
+    return value
+
+
+_COMPACT: dict[str, str] = {}
+
+
 def compact(text: str) -> str:
-    return "".join(_TOKEN.findall(fold(text)))
+    """Folded letters and digits only ("Børnehus Nord" -> "bornehusnord"); remembered (bounded)."""
+    found = _COMPACT.get(text)
+    if found is None:
+        found = _remember(_COMPACT, text, "".join(_TOKEN.findall(fold(text))))
+    return found
 
 
 @dataclass(frozen=True)
@@ -182,15 +200,6 @@ class _Key:
 
 
 _FUZZY_RATIO = 0.86
-_MEMO_SIZE = 4096  # words (and word pairs) whose close misspellings of directory keys are remembered
-
-
-def _remember(memo: dict, key: Any, value: Any) -> Any:
-    """Store in a bounded dict (oldest entry out first); returns ``value``."""
-    if len(memo) >= _MEMO_SIZE:
-        del memo[next(iter(memo))]
-    memo[key] = value
-    return value
 
 
 class _Text:
@@ -628,6 +637,26 @@ class Directory:
                         self._topic_keys.append((t.id, _Key.of(kw)))
         # One index over all keys; for each list, where each key sits in it (a question walks only the keys
         # it matched, in list order, so ties rank as before).
+        self._role_memo: dict[str, frozenset[str]] = {}
+        # Who holds what, in directory order: by role, by (role, organisation), an organisation's people
+        # (contact person first, then by role; addressees are not offered).
+        self._with_role: dict[str, list[Person]] = {}
+        self._holding: dict[tuple[str, str], list[Person]] = {}
+        for p in self.people.values():
+            for r in dict.fromkeys(r.role for r in p.roles):
+                self._with_role.setdefault(r, []).append(p)
+            for key in dict.fromkeys((r.role, r.org) for r in p.roles):
+                self._holding.setdefault(key, []).append(p)
+        order = {r: i for i, r in enumerate(("contact", "coordinator", "chair", "director", "vice_chair",
+                                             "mayor", "signatory", "representative", "minister"))}
+        self._at_org: dict[str, list[Person]] = {}
+        for oid in self.orgs:
+            ranked = []
+            for p in self.people.values():
+                ranks = [order[r.role] for r in p.roles if r.org == oid]
+                if ranks and p.kind == "contact":
+                    ranked.append((min(ranks), p))
+            self._at_org[oid] = [p for _, p in sorted(ranked, key=lambda x: x[0])]
         self._keys = _KeyIndex()
         self._name_at = self._positions([self._keys.add(key) for _, key, _ in self._name_keys])
         self._org_at = self._positions([self._keys.add(key) for _, key in self._org_keys])
@@ -791,15 +820,23 @@ class Directory:
             asks.add("location")
         return asks
 
+    def _token_roles(self, tok: str) -> frozenset[str]:
+        """The roles one word names (a role word in it, no veto word), remembered per word (bounded)."""
+        found = self._role_memo.get(tok)
+        if found is None:
+            found = _remember(self._role_memo, tok, frozenset(
+                role for role, subs, whole, vetoes in _ROLE_WORDS
+                if not any(v in tok for v in vetoes) and (tok in whole or any(s in tok for s in subs))))
+        return found
+
     def _roles(self, q: _Text, tokens: set[str] | None = None) -> list[str]:
         roles: list[str] = []
         joined = q.compact
-        for role, subs, whole, vetoes in _ROLE_WORDS:
+        named = [(tok, self._token_roles(tok)) for tok in dict.fromkeys(q.tokens)]
+        for role, _, _, _ in _ROLE_WORDS:
             hit = False
-            for tok in q.tokens:
-                if any(v in tok for v in vetoes):
-                    continue
-                if tok in whole or any(s in tok for s in subs):
+            for tok, token_roles in named:  # the first word that names the role
+                if role in token_roles:
                     hit = True
                     if tokens is not None:
                         tokens.add(tok)
@@ -916,7 +953,7 @@ class Directory:
                 continue
             specific: list[ContactMatch] = []
             for rank, oid in enumerate(targets):
-                holders = [p for p in self.people.values() if any(r.role == role and r.org == oid for r in p.roles)]
+                holders = list(self._holding.get((role, oid), ()))
                 anyone = bool(holders) or any(r.role == role for r in self.orgs[oid].open_roles)
                 holders = self._for_topic(holders, role, oid, result.topics)
                 titled: dict[str, str] = {}
@@ -967,17 +1004,10 @@ class Directory:
         return "; ".join(dict.fromkeys(label for label in labels if label))
 
     def _people_with_role(self, role: str) -> list[Person]:
-        return [p for p in self.people.values() if any(r.role == role for r in p.roles)]
+        return list(self._with_role.get(role, ()))
 
     def _org_people(self, oid: str) -> list[Person]:
-        order = {r: i for i, r in enumerate(("contact", "coordinator", "chair", "director", "vice_chair",
-                                             "mayor", "signatory", "representative", "minister"))}
-        ranked = []
-        for p in self.people.values():
-            ranks = [order[r.role] for r in p.roles if r.org == oid]
-            if ranks and p.kind == "contact":
-                ranked.append((min(ranks), p))
-        return [p for _, p in sorted(ranked, key=lambda x: x[0])]
+        return list(self._at_org.get(oid, ()))
 
     def _person_match(self, p: Person, lang: str, score: float, why: list[tuple[str, str]],
                       role: str | None = None, org_id: str | None = None) -> ContactMatch:
