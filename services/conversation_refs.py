@@ -3,7 +3,10 @@
 Only personal conversations are kept: a notice about a report must never land in a group chat or a
 channel. A reference is keyed by the channel user id and looked up by Entra ID (AAD) object id or user
 id. ``remember`` is called on every turn and is cheap: an in-process cache of what was last written
-answers most turns without touching the database, and an unchanged reference is never rewritten.
+answers most turns without touching the database, and an unchanged reference is never rewritten. A
+write is one upsert statement on the driver where the database has a fast path (SQLite, PostgreSQL):
+on SQLite an ORM transaction would hold the write lock across awaits and make the turns' state writes
+wait behind it.
 """
 from __future__ import annotations
 
@@ -81,6 +84,15 @@ def _fields(reference: dict) -> dict | None:
     }
 
 
+_COLUMNS = ("user_id", "aad_id", "channel_id", "service_url", "conversation_id", "tenant_id", "bot_id", "bot_name",
+            "lang")
+# Insert, or update when the stored fingerprint differs (one statement on SQLite 3.24+ and PostgreSQL).
+_UPSERT = (f"INSERT INTO conversation_refs ({', '.join(_COLUMNS)}, fingerprint, updated_at) "
+           f"VALUES ({', '.join('?' * (len(_COLUMNS) + 2))}) ON CONFLICT (user_id) DO UPDATE SET "
+           + ", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "fingerprint", "updated_at"))
+           + " WHERE conversation_refs.fingerprint <> excluded.fingerprint")
+
+
 def _fingerprint(fields: dict) -> str:
     return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
@@ -107,6 +119,20 @@ class ConversationRefs:
         if self._written.get(user_id) == fp:
             self._written.move_to_end(user_id)
             return False
+        fast = self.db.fast
+        if fast is not None:
+            from services.state_fast import Busy
+
+            try:
+                changed = await fast.execute(_UPSERT, (*(fields[c] for c in _COLUMNS), fp, fast.timestamp(utcnow())))
+            except Busy:
+                pass  # locked by another process for over a second: the ORM path below waits for it
+            else:
+                self._cache(user_id, fp)
+                if changed:
+                    self._found.clear()
+                    self.writes += 1
+                return bool(changed)
         async with self.db.sessions() as session, session.begin():
             row = await session.get(ConversationRefRow, user_id)
             if row is not None and row.fingerprint == fp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -11,6 +12,9 @@ from sqlalchemy.orm import DeclarativeBase
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
+
+
+_UNSET = object()
 
 
 class Base(DeclarativeBase):
@@ -36,6 +40,18 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
         self._dispose_hooks: list[Callable[[], Awaitable[None]]] = []
+        self._fast: Any = _UNSET
+
+    @property
+    def fast(self) -> Any:
+        """The driver-level fast path for this database (services/state_fast.py), shared, or None."""
+        if self._fast is _UNSET:
+            from services.state_fast import fast_backend
+
+            self._fast = fast_backend(self.url)
+            if self._fast is not None:
+                self.on_dispose(self._fast.close)
+        return self._fast
 
     def on_dispose(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Close something that holds its own connections (e.g. the state fast path) in dispose()."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, Database
 from services.errors import ConcurrencyConflict
-from services.state_fast import Busy, fast_backend
+from services.state_fast import Busy
 
 
 class StateRow(Base):
@@ -30,9 +30,7 @@ class StateStore:
         self.db = db
         # The same statements straight on the driver (services/state_fast.py); the ORM path below stays
         # for SQLite when another writer holds the lock, and for databases the fast path does not know.
-        self._fast = fast_backend(db.url)
-        if self._fast is not None:
-            db.on_dispose(self._fast.close)
+        self._fast = db.fast
 
     async def read(self, keys: list[str]) -> dict[str, dict]:
         if not keys:

@@ -8,9 +8,15 @@ fraction of that, with the same semantics as ``services.state.StateStore`` (see 
   WAL mode (synchronous=NORMAL, so no fsync per commit) takes tens of microseconds, far less than a
   thread hop. It never waits for a lock on the loop: ``busy_timeout`` is 0, and while another writer
   holds the lock it retries after short asynchronous sleeps (the lock is never held across an await
-  here, so it is free again quickly); if the lock stays taken for ~0.1 s it raises ``Busy`` and the
-  caller takes the ORM path, which waits in its own thread. Checkpoints run in a worker thread.
+  here, so it is free again quickly). Another writer may be an ORM transaction, which holds the lock
+  across awaits, or another process: the retries go on for about a second before ``Busy`` sends the
+  caller to the ORM path, which waits in its own thread. Falling back sooner made things worse under
+  load: ORM writes hold the lock longer, so every turn behind them fell back too (seen in tests/bench
+  with the mixed questions). Checkpoints run in a worker thread.
 * PostgreSQL: a small asyncpg pool of its own, one round trip per read or write (autocommit).
+
+``execute`` runs one other statement the same way (``?`` placeholders; conversation references use it).
+One backend per database is shared by its users: ``Database.fast``.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -29,7 +36,8 @@ from services.errors import ConcurrencyConflict
 
 log = logging.getLogger(__name__)
 CHECKPOINT_EVERY = 500  # writes between passive WAL checkpoints (run in a thread)
-BUSY_RETRIES = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064)  # seconds between attempts
+# seconds between attempts while another writer holds the lock: quick at first, then every 10 ms, ~1.1 s in all
+BUSY_RETRIES = (0.0005, 0.001, 0.002, 0.004, 0.008) + (0.01,) * 108
 
 
 class Busy(Exception):
@@ -62,6 +70,14 @@ class SqliteState:
 
     async def write(self, changes: dict[str, dict]) -> dict[str, str]:
         return await self._retry(self._write, changes)
+
+    async def execute(self, sql: str, params: tuple) -> int:
+        """One statement in autocommit; the number of rows it changed."""
+        return await self._retry(lambda p: self._connection().execute(sql, p).rowcount, params)
+
+    @staticmethod
+    def timestamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores DateTime
 
     async def _retry(self, operation: Any, arg: Any) -> Any:
         for delay in BUSY_RETRIES:
@@ -170,6 +186,17 @@ class PostgresState:
                     self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=20, reset=_keep_session)
         return self._pool
 
+    async def execute(self, sql: str, params: tuple) -> int:
+        """One statement (``?`` placeholders) in autocommit; the number of rows it changed."""
+        pool = await self._get_pool()
+        status = await pool.execute(_numbered(sql), *params)
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    @staticmethod
+    def timestamp(moment: datetime) -> datetime:
+        return moment
+
     async def read(self, keys: list[str]) -> dict[str, dict]:
         pool = await self._get_pool()
         rows = await pool.fetch("SELECT key, etag, data FROM bot_state WHERE key = ANY($1::varchar[])", keys)
@@ -207,6 +234,18 @@ class PostgresState:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+def _numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2, ...`` (our statements have no other question marks)."""
+    count = 0
+
+    def number(_match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"${count}"
+
+    return re.sub(r"\?", number, sql)
 
 
 def fast_backend(url: str) -> SqliteState | PostgresState | None:
