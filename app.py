@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.adapter import create_adapter
 from bot.core import Core
 from bot.logs import configure as configure_logging
-from bot.recognizer import QUESTION, Recognizer
+from bot.recognizer import FREE_TEXT_MEMORY, QUESTION, Recognizer
 from bot.render import Renderer
 from bot.settings import Settings
 from bot.storage import SqlStorage
@@ -67,7 +67,9 @@ def build_runtime(settings: Settings) -> Runtime:
     services.agenda = AgendaService(db, load_councils(knowledge / "councils"), public_base_url=settings.public_base_url)
     services.reports = build_reports(settings, db)  # confidential sexism reports (issue 6)
     renderer = Renderer(knowledge / "responses")
-    core = Core(Recognizer(knowledge / "sentences"), HANDLERS, FLOWS)
+    # With the lookup cache off (LOOKUP_CACHE_SIZE=0), repeated free questions go through hassil again too.
+    core = Core(Recognizer(knowledge / "sentences", FREE_TEXT_MEMORY if settings.lookup_cache_size > 0 else 0),
+                HANDLERS, FLOWS)
     if settings.lookup_cache_size > 0:  # the knowledge never changes while running: same question, same answer
         from services.memo import memoize_methods
 

@@ -28,7 +28,8 @@ class Match:
 class Recognizer:
     """Loads knowledge/sentences/{da,en}/*.yaml once; recognize() tries the user's language first."""
 
-    def __init__(self, sentences_dir: Path) -> None:
+    def __init__(self, sentences_dir: Path, free_text_memory: int = FREE_TEXT_MEMORY) -> None:
+        self.free_text_memory = free_text_memory  # 0: every text goes through hassil (LOOKUP_CACHE_SIZE=0)
         self.intents: dict[str, Intents] = {}
         for lang_dir in sorted(p for p in sentences_dir.iterdir() if p.is_dir()):
             merged: dict = {"language": lang_dir.name, "intents": {}}
@@ -55,9 +56,10 @@ class Recognizer:
             if result is not None:
                 slots = {name: str(entity.value) for name, entity in result.entities.items()}
                 return Match(result.intent.name, candidate, slots)
-        self._free_text[digest] = None
-        if len(self._free_text) > FREE_TEXT_MEMORY:
-            self._free_text.popitem(last=False)
+        if self.free_text_memory > 0:
+            self._free_text[digest] = None
+            if len(self._free_text) > self.free_text_memory:
+                self._free_text.popitem(last=False)
         return Match(QUESTION, lang, {"text": cleaned})
 
 

@@ -9,6 +9,9 @@ DATABASE_URL set to a fresh SQLite file or a fresh PostgreSQL database). Then, r
 the floor and each bot in turn with wrk (32 connections, the same Lua script, each request a new
 message activity in one of 64 conversations per wrk thread) so that machine noise hits all of them.
 ``bot-sqlite-nocache`` runs with LOOKUP_CACHE_SIZE=0, so every turn computes the answer again.
+``bot-sqlite-mix`` and ``bot-sqlite-mix-nocache`` (not run by default; ``--stores ...,sqlite-mix``) send
+the 50 different questions of ``questions.txt`` (budget, facts, contacts, out of scope) in turn instead of
+one, with and without the cache.
 Prints turns/s, p50/p99 per run, the medians, and the ratios bot/floor. Also prints the bot's time
 from start to ready, its resident memory after the load, and the recognizer's time per utterance over
 the dev questions. Needs ``wrk`` (Debian: ``apt-get install -y wrk``) and, for the PostgreSQL bot,
@@ -38,7 +41,9 @@ QUESTION = "hvad betaler Hjørring til Børnehus Nord i 2021?"
 EXPECT = "489.473"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "kkr_bench"
-PORTS = {"connector": 4202, "floor": 4200, "bot-sqlite": 4201, "bot-postgres": 4203, "bot-sqlite-nocache": 4204}
+PORTS = {"connector": 4202, "floor": 4200, "bot-sqlite": 4201, "bot-postgres": 4203, "bot-sqlite-nocache": 4204,
+         "bot-sqlite-mix": 4205, "bot-sqlite-mix-nocache": 4206}
+MIX = HERE / "questions.txt"
 
 
 @dataclass
@@ -62,6 +67,7 @@ class Target:
     ready_s: float
     runs: list[Run] = field(default_factory=list)
     ready_cpu_s: float = 0.0  # CPU seconds the process had used when it first answered (load-independent)
+    questions_file: str = ""  # wrk sends these questions in turn (the mixed workload)
 
 
 def get_json(url: str, timeout: float = 2.0) -> dict:
@@ -130,10 +136,11 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def wrk(port: int, question: str, service_url: str, seconds: float, connections: int, threads: int) -> dict:
+def wrk(port: int, question: str, service_url: str, seconds: float, connections: int, threads: int,
+        questions_file: str = "") -> dict:
     args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
             "-s", str(HERE / "post.lua"), f"http://127.0.0.1:{port}",
-            "--", json.dumps(question)[1:-1], service_url, "64"]
+            "--", json.dumps(question)[1:-1], service_url, "64", questions_file]
     done = subprocess.run(args, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"wrk failed: {done.stderr.strip()} {done.stdout.strip()}")
@@ -143,11 +150,12 @@ def wrk(port: int, question: str, service_url: str, seconds: float, connections:
 
 
 def measure(target: Target, args: argparse.Namespace, service_url: str, connector_url: str) -> Run:
-    wrk(target.port, args.question, service_url, args.warmup, args.connections, args.threads)
+    wrk(target.port, args.question, service_url, args.warmup, args.connections, args.threads, target.questions_file)
     before = get_json(f"{connector_url}/stats")["replies"]
     load = loadavg()
     cpu_before = cpu_seconds(target.proc.pid)
-    r = wrk(target.port, args.question, service_url, args.duration, args.connections, args.threads)
+    r = wrk(target.port, args.question, service_url, args.duration, args.connections, args.threads,
+            target.questions_file)
     cpu_used = cpu_seconds(target.proc.pid) - cpu_before
     replies = get_json(f"{connector_url}/stats")["replies"] - before
     errors = r["status_errors"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
@@ -200,6 +208,18 @@ print(json.dumps({"utterances": len(utterances), "calls": len(times), "mean_us":
 """
 
 
+def mix_questions() -> list[str]:
+    return [line.strip() for line in MIX.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def mix_file(tmp: Path) -> str:
+    """questions.txt as wrk's Lua script reads it: one JSON-escaped question per line."""
+    path = tmp / "questions.jsonl"
+    path.write_text("".join(json.dumps(q, ensure_ascii=False)[1:-1] + "\n" for q in mix_questions()), encoding="utf-8")
+    return str(path)
+
+
 def recognition(repeat: int) -> dict:
     out = subprocess.run([PY, "-c", RECOGNITION, str(ROOT.parent / "shared" / "eval" / "dev.yaml"), str(repeat)],
                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
@@ -214,7 +234,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--stores", default="sqlite,postgres,sqlite-nocache",
-                        help="bots to run: sqlite, postgres, sqlite-nocache (LOOKUP_CACHE_SIZE=0)")
+                        help="bots to run: sqlite, postgres, sqlite-nocache (LOOKUP_CACHE_SIZE=0), sqlite-mix, "
+                             "sqlite-mix-nocache (the questions of questions.txt in turn)")
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--expect", default=EXPECT, help="text the bot's reply to the question must contain")
     parser.add_argument("--recognition-repeat", type=int, default=20)
@@ -245,7 +266,10 @@ def main() -> None:
         for store in [s.strip() for s in args.stores.split(",") if s.strip()]:
             name = f"bot-{store}"
             extra = {}
-            if store == "sqlite-nocache":  # every question computed again: the answerers' real cost
+            if store.startswith("sqlite-mix"):
+                url = f"sqlite+aiosqlite:///{tmp / (store + '.db')}"
+                extra = {"LOOKUP_CACHE_SIZE": "0"} if store.endswith("nocache") else {}
+            elif store == "sqlite-nocache":  # every question computed again: the answerers' real cost
                 url, extra = f"sqlite+aiosqlite:///{tmp / 'bench-nocache.db'}", {"LOOKUP_CACHE_SIZE": "0"}
             elif store == "sqlite":
                 url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
@@ -258,7 +282,8 @@ def main() -> None:
             proc, started = spawn(name, [PY, "app.py"], bot_env, tmp)
             procs.append(proc)
             targets.append(Target(name, PORTS[name], proc, wait_ready(PORTS[name], proc) - started,
-                                  ready_cpu_s=cpu_seconds(proc.pid)))
+                                  ready_cpu_s=cpu_seconds(proc.pid),
+                                  questions_file=mix_file(tmp) if store.startswith("sqlite-mix") else ""))
 
         for target in targets:  # every target answers the question correctly before we time it
             post_activity(target.port, args.question, service_url, f"check-{target.name}")
