@@ -120,6 +120,9 @@ async def test_reference_is_stored_only_for_1to1_chats_and_not_rewritten_when_un
     assert await refs.remember(moved) is True
     assert (await refs.find(aad_id="bo")).service_url.endswith("/emea")
     assert (await refs.find(user_id="29:bo")).conversation_id == "a:bo"
+    english = {**moved, "lang": "en"}  # the person now writes English: notices follow
+    assert await refs.remember(english) is True and await ConversationRefs(db).remember(english) is False
+    assert (await ConversationRefs(db).find(aad_id="bo")).lang == "en"
     group = reference("carl", service_url=flaky.url, conversation="19:group", conversation_type="groupChat")
     assert await refs.remember(group) is False
     assert await refs.find(aad_id="carl") is None  # a notice must never land in a group chat
