@@ -255,6 +255,9 @@ class Slots:
         return figure
 
 
+_CONTRACT = re.compile(r"resultatkontrakt[a-z]*")  # a result contract is not a budget result (overskud)
+
+
 def read_slots(question: str) -> Slots:
     text = Text(" " + re.sub(r"\s+", " ", fold(question).replace("–", "-").replace("—", "-").replace("’", "'")) + " ")
     years = sorted({int(y) for y in YEAR.findall(text)})
@@ -292,7 +295,7 @@ def read_slots(question: str) -> Slots:
         compare=len(municipalities) >= 2 or has(text, ("sammenlign", "compare", "versus", " vs")),
         which=has(text, WHICH), increase=has(text, INCREASE), decrease=has(text, DECREASE),
         regnskab=has(text, REGNSKAB) or re.search(r"\bdid\b.*\bspend", text) is not None, income=has(text, INCOME), expense=has(text, EXPENSE) or "udgift" in text,
-        result=has(text, RESULT), budget=has(text, BUDGET_WORDS) or bool(own),
+        result=has(_CONTRACT.sub(" ", text), RESULT), budget=has(text, BUDGET_WORDS) or bool(own),
         other_budget=_original_word(question, _other_budget(text, own)), category=has(text, CATEGORY_WORDS),
         follow_up=follow_up, count=has(text, COUNT),
         pays=has(text, ("betaler", "bidrager", "finansierer", "pays", "contributes", "funds", "betales")),
@@ -589,6 +592,10 @@ class BudgetBook:
             answer = self._not_covered_own_budget(slots, lang)
             answer.key, answer.vars["payee"] = "not_covered_payee", _original_word(slots.raw, payee)
             return answer
+        if len(slots.municipalities) >= 2 and slots.compare:  # "sammenlign Brønderslev og Vesthimmerland"
+            answer = self._candidates_compare(slots, lang, [t for t in self.tables if t.kind == "municipalities"])
+            if answer is not None:
+                return answer
         if slots.municipalities and (slots.money or slots.percent or slots.rank or slots.years):
             return self._candidates_for_municipality(
                 slots, lang, [self.tables.get("erhvervshus_basisbevilling_2021"),
@@ -970,6 +977,28 @@ class BudgetBook:
         return Answer("candidates_municipality", SCORE_CANDIDATES, {"municipality": name, "items": items},
                       {"kind": "choose", "municipality": name, "options": [it["table"] for it in items]},
                       suggestions=[f"{s} – {name}" for s in suggestions])
+
+    def _candidates_compare(self, slots: Slots, lang: str, tables: list[Table]) -> Answer | None:
+        """Two or more municipalities compared without a table named: their figures in each table."""
+        items = []
+        for table in tables:
+            columns, _ = self._measure_columns(table, replace(slots, children=False))
+            values = [c for c in sorted(columns, key=lambda c: -(c.year or 0)) if not c.change_of]
+            if slots.years:
+                values = [c for c in values if c.year in slots.years]
+            rows = [table.municipality_row(name) for name in slots.municipalities]
+            if not values or any(r is None or values[0].key not in r.values for r in rows):
+                continue
+            cells = [self._cell(table, r, values[0], lang) for r in rows]
+            items.append({"cells": cells, "label": cells[0].label, "unit": cells[0].unit_text,
+                          **self._source(table, lang, ", ".join(c.lines for c in cells)), "table": table.id})
+        if len(items) < 2:
+            return self._municipal(self.tables.get(items[0]["table"]), slots, lang) if items else None
+        names = slots.municipalities
+        return Answer("candidates_compare", SCORE_CANDIDATES, {"names": names, "items": items},
+                      {"kind": "choose", "municipality": names[-1], "options": [it["table"] for it in items]},
+                      suggestions=[f"{it['label']} – {' og '.join(names) if lang == 'da' else ' and '.join(names)}"
+                                   for it in items])
 
     def _candidates_ranking(self, slots: Slots, lang: str) -> Answer:
         items = []

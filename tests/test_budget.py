@@ -212,3 +212,18 @@ def test_odd_input_never_crashes_and_every_answer_renders():
 def test_change_of_a_secretariat_line_is_computed_and_marked():
     text = ask("Hvor meget steg lønnen i Sundhedssekretariatet fra 2020 til 2021?")
     assert "43.673" in text and "beregnet" in text and "1.273.623" in text and "1.317.296" in text
+
+
+def test_comparing_two_municipalities_without_a_table_gives_both_tables_with_sources():
+    text = ask("sammenlign Brønderslev og Vesthimmerland")
+    assert "Brønderslev 304.927" in text and "Vesthimmerland 282.526" in text  # Børnehus Nord, lines 8320/8329
+    assert "Brønderslev 1.049" in text and "Vesthimmerland 1.061" in text  # Erhvervshus basisbevilling
+    assert text.count("kilde:") == 2
+    english = ask("compare Rebild and Thisted")
+    assert "Rebild 870" in english and "Thisted 1,254" in english and "source:" in english
+
+
+def test_the_result_contract_is_not_a_budget_result():
+    # "resultatkontrakten" once read as "resultat" and gave the basisbevilling total; its goals are text.
+    assert ask("hvad er målene i resultatkontrakten?") == ""
+    assert "overskud" in ask("hvad er resultatet for sundhedssekretariatet?")
