@@ -41,6 +41,7 @@ class Settings:
     log_level: str = "INFO"
     lookup_cache_size: int = 1024  # pure knowledge lookups kept per process (services/memo.py); 0 = off
     log_format: str = "json"  # json | text
+    instance_name: str = ""  # reported by /healthz, to tell instances apart behind a load balancer
 
     @property
     def db_url(self) -> str:
@@ -78,6 +79,7 @@ class Settings:
             log_level=e.get("LOG_LEVEL", "INFO"),
             lookup_cache_size=int(e.get("LOOKUP_CACHE_SIZE", "1024")),
             log_format=e.get("LOG_FORMAT", "json"),
+            instance_name=e.get("INSTANCE_NAME", ""),
         )
 
     def check_listen_address(self) -> None:

@@ -85,8 +85,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 async def healthz(request: web.Request) -> web.Response:
     db_ok = await request.app[SERVICES].db.ping()  # type: ignore[attr-defined]
-    return web.json_response({"status": "ok" if db_ok else "degraded", "database": db_ok},
-                             status=200 if db_ok else 503)
+    body: dict = {"status": "ok" if db_ok else "degraded", "database": db_ok}
+    instance = request.app[SETTINGS].instance_name  # type: ignore[attr-defined]
+    if instance:
+        body["instance"] = instance
+    return web.json_response(body, status=200 if db_ok else 503)
 
 
 def add_routes(app: web.Application) -> None:

@@ -38,6 +38,25 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
 
 
+def wait_instance(url: str, name: str, timeout: float, proc: subprocess.Popen) -> None:
+    """Wait until ``url`` answers as the instance ``name`` (our process), not merely until something answers."""
+    import json
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"bot exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback
+                if json.loads(resp.read()).get("instance") == name:
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer as {name} within {timeout} s (another server on the port?)")
+
+
 def free_ports(candidates: range, count: int) -> list[int]:
     import socket
 
@@ -139,6 +158,7 @@ class Cluster:
         self.url = f"http://127.0.0.1:{self.port}"
         # every process must hold the same report master key, or one cannot open what another sealed
         self.master_keys = "scaleout1:" + base64.b64encode(os.urandom(32)).decode()
+        self.run_id = uuid.uuid4().hex[:8]
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
@@ -158,13 +178,18 @@ class Cluster:
                                  capture_output=True, text=True, timeout=120)
         assert migrate.returncode == 0, migrate.stderr[-2000:]
         for port in self.bot_ports:
-            self.bots[port] = self._spawn(f"bot-{port}", ["-m", "tests.scaleout_bot", "run"], PORT=str(port))
+            self.bots[port] = self._spawn(f"bot-{port}", ["-m", "tests.scaleout_bot", "run"], PORT=str(port),
+                                          INSTANCE_NAME=self.instance(port))
         if workers:
             for n in range(2):
                 self.workers.append(self._spawn(f"worker-{n}", ["app.py", "worker"]))
         for port, proc in self.bots.items():
-            wait_http(f"http://127.0.0.1:{port}/healthz", 60, proc)
+            wait_instance(f"http://127.0.0.1:{port}/healthz", self.instance(port), 60, proc)
         self._start_nginx()
+
+    def instance(self, port: int) -> str:
+        """The name each bot reports in /healthz: a server left on the port by someone else has another."""
+        return f"scaleout-{self.run_id}-{port}"
 
     def _start_nginx(self) -> None:
         servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in self.bot_ports)
