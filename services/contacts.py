@@ -262,7 +262,9 @@ class _KeyIndex:
         self._short: dict[str, list[int]] = {}
         self._long: dict[str, list[tuple[int, str]]] = {}  # first four letters -> (id, key)
         self._tiny: list[tuple[int, str]] = []  # non-short keys under four letters (none today)
-        self._close: dict[str, list[tuple[int, str, int, dict[int, None]]]] = {}  # first two letters -> keys
+        # first two letters -> (id, key, length, str.translate table deleting the key's letters, letter counts)
+        self._close: dict[str, list[tuple[int, str, int, dict[int, None], dict[str, int]]]] = {}
+        self._windows: dict[tuple[str, int], tuple] = {}  # (first two letters, word length) -> keys to compare
         self._memo: dict[str, tuple[int, ...]] = {}
 
     def add(self, key: _Key) -> int:
@@ -281,8 +283,12 @@ class _KeyIndex:
             self._long.setdefault(k[:4], []).append((kid, k))
         else:
             self._tiny.append((kid, k))
-        if len(k) >= 7:  # str.translate table deleting the key's letters: what is left is not in the key
-            self._close.setdefault(k[:2], []).append((kid, k, len(k), dict.fromkeys(map(ord, set(k)))))
+        if len(k) >= 7:
+            counts: dict[str, int] = {}
+            for letter in k:
+                counts[letter] = counts.get(letter, 0) + 1
+            self._close.setdefault(k[:2], []).append((kid, k, len(k), dict.fromkeys(map(ord, counts)), counts))
+            self._windows.clear()
         return kid
 
     def exact(self, q: _Text) -> set[int]:
@@ -318,22 +324,46 @@ class _KeyIndex:
             found.update(ids)
         return found
 
+    def _window(self, first: str, n: int) -> tuple:
+        """The keys a word of ``n`` letters starting with ``first`` may misspell: a length within 4 and a
+        difflib real_quick_ratio (the shorter length against both) of at least 0.86."""
+        out = []
+        for entry in self._close.get(first, ()):
+            length = entry[2]
+            probe = min(n, length + 1)
+            if abs(n - length) <= 4 and 2.0 * min(probe, length) / (probe + length) >= _FUZZY_RATIO:
+                out.append(entry)
+        return tuple(out)
+
     def _close_keys(self, cand: str) -> tuple[int, ...]:
+        """Keys that ``cand`` misspells (difflib ratio of at least 0.86), except those it starts with: a word
+        (or word pair) starts at a word start, so those keys are typed exactly and match anyway."""
         out = []
         n = len(cand)
-        for kid, k, length, letters in self._close.get(cand[:2], ()):
-            if abs(n - length) > 4:
+        window = self._windows.get((cand[:2], n))
+        if window is None:
+            window = self._window(cand[:2], n)
+            if window:  # bounded: only the windows that hold keys are kept
+                self._windows[(cand[:2], n)] = window
+        for kid, k, length, letters, counts in window:
+            if cand.startswith(k):
                 continue
             probe = cand[: length + 1] if n > length else cand
             total = len(probe) + length
-            # Bounds difflib checks anyway (real_quick_ratio: the lengths; quick_ratio: at most the probe's
-            # letters that occur in the key can match); the same comparisons, so the same rejections.
-            if 2.0 * min(len(probe), length) / total < _FUZZY_RATIO or \
-                    2.0 * (len(probe) - len(probe.translate(letters))) / total < _FUZZY_RATIO:
+            # ratio <= quick_ratio (letters in common, counted with repeats) <= the probe's letters that occur
+            # in the key at all: rule out cheaply what difflib would rule out, with the same arithmetic.
+            if 2.0 * (len(probe) - len(probe.translate(letters))) / total < _FUZZY_RATIO:
                 continue
-            sm = SequenceMatcher(None, probe, k)
-            if sm.real_quick_ratio() >= _FUZZY_RATIO and sm.quick_ratio() >= _FUZZY_RATIO and \
-                    sm.ratio() >= _FUZZY_RATIO:
+            avail = dict(counts)
+            common = 0
+            for letter in probe:
+                left = avail.get(letter, 0)
+                if left > 0:
+                    common += 1
+                    avail[letter] = left - 1
+            if 2.0 * common / total < _FUZZY_RATIO:
+                continue
+            if SequenceMatcher(None, probe, k).ratio() >= _FUZZY_RATIO:
                 out.append(kid)
         return tuple(out)
 
@@ -638,6 +668,9 @@ class Directory:
         # One index over all keys; for each list, where each key sits in it (a question walks only the keys
         # it matched, in list order, so ties rank as before).
         self._role_memo: dict[str, frozenset[str]] = {}
+        # What a person's match shows, per (person, language, role, organisation): a few hundred at most.
+        self._shown: dict[tuple[str, str, str | None, str | None], tuple[str, str, str]] = {}
+        self._labels: dict[tuple[str, str, str], str] = {}
         # Who holds what, in directory order: by role, by (role, organisation), an organisation's people
         # (contact person first, then by role; addressees are not offered).
         self._with_role: dict[str, list[Person]] = {}
@@ -999,9 +1032,13 @@ class Directory:
 
     def _all_roles(self, p: Person, lang: str) -> str:
         """Every main role of a person, for "who is X?" (signatures only when there is nothing else)."""
-        main = [r for r in p.roles if r.role != "signatory"] or p.roles
-        labels = [self._role_label(p, r.role, lang, r.org) for r in main]
-        return "; ".join(dict.fromkeys(label for label in labels if label))
+        key = ("all", p.id, lang)
+        found = self._labels.get(key)
+        if found is None:
+            main = [r for r in p.roles if r.role != "signatory"] or p.roles
+            labels = [self._role_label(p, r.role, lang, r.org) for r in main]
+            found = self._labels[key] = "; ".join(dict.fromkeys(label for label in labels if label))
+        return found
 
     def _people_with_role(self, role: str) -> list[Person]:
         return list(self._with_role.get(role, ()))
@@ -1011,19 +1048,24 @@ class Directory:
 
     def _person_match(self, p: Person, lang: str, score: float, why: list[tuple[str, str]],
                       role: str | None = None, org_id: str | None = None) -> ContactMatch:
-        chosen = None
-        for r in p.roles:
-            if (role is None or r.role == role) and (org_id is None or r.org == org_id):
-                chosen = r
-                break
-        chosen = chosen or p.roles[0]
-        org = self.orgs[chosen.org]
-        lines = ", ".join(dict.fromkeys(part.strip() for x in (chosen.lines, p.lines) if x for part in x.split(",")))
+        key = (p.id, lang, role, org_id)
+        shown = self._shown.get(key)  # (role title, organisation name, source lines), fixed per directory
+        if shown is None:
+            chosen = None
+            for r in p.roles:
+                if (role is None or r.role == role) and (org_id is None or r.org == org_id):
+                    chosen = r
+                    break
+            chosen = chosen or p.roles[0]
+            lines = ", ".join(dict.fromkeys(part.strip() for x in (chosen.lines, p.lines) if x
+                                            for part in x.split(",")))
+            shown = self._shown[key] = (chosen.title.get(lang, chosen.title["da"]),
+                                        self._name(self.orgs[chosen.org], lang), lines)
         score = score if p.kind == "contact" else score - 0.1
         return ContactMatch(
-            kind="person", id=p.id, name=p.name, role=chosen.title.get(lang, chosen.title["da"]),
-            organisation=self._name(org, lang), email=p.email, phone=p.phone, address=p.address,
-            aad_id=p.aad_id, note=p.note.get(lang, ""), lines=lines, score=score, why=list(why),
+            kind="person", id=p.id, name=p.name, role=shown[0], organisation=shown[1], email=p.email,
+            phone=p.phone, address=p.address, aad_id=p.aad_id, note=p.note.get(lang, ""), lines=shown[2],
+            score=score, why=list(why),
         )
 
     def _org_match(self, o: Organisation, lang: str, score: float, why: list[tuple[str, str]]) -> ContactMatch:
