@@ -223,7 +223,7 @@ class _Text:
         self._fuzzy: set[int] | None = None
 
     def has_token(self, *words: str) -> bool:
-        return any(w in self.token_set for w in words)
+        return not self.token_set.isdisjoint(words)
 
     @property
     def fuzzy(self) -> set[int]:
@@ -398,6 +398,12 @@ _ASK_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                   "located", "based", "hvorhar", "hvorsidder", "hvorbefinder"), ()),
     "secretariat": (("sekretariat", "secretariat"), ()),
 }
+# Compiled once: any role word at all in a token (most have none), and each ask's substrings and words.
+_ROLE_ANY = re.compile("|".join(re.escape(s) for _, subs, _, _ in _ROLE_WORDS for s in subs))
+_ROLE_WHOLE = frozenset(w for _, _, whole, _ in _ROLE_WORDS for w in whole)
+_ASK_PATTERNS = [(ask, re.compile("|".join(map(re.escape, subs))), frozenset(whole))
+                 for ask, (subs, whole) in _ASK_WORDS.items()]
+_NO_ROLES: frozenset[str] = frozenset()
 _GENERIC_ORG_WORDS = ("kommune", "kommunes", "municipality")
 _SURNAME_STOP = {"gade"}  # "gade" is also the Danish word for street
 _FIRSTNAME_STOP = {"hans", "per", "jens", "mette", "simon", "peter", "laura"}
@@ -670,7 +676,7 @@ class Directory:
         self._role_memo: dict[str, frozenset[str]] = {}
         # What a person's match shows, per (person, language, role, organisation): a few hundred at most.
         self._shown: dict[tuple[str, str, str | None, str | None], tuple[str, str, str]] = {}
-        self._labels: dict[tuple[str, str, str], str] = {}
+        self._labels: dict[tuple[str, str, str, str | None], str] = {}
         # Who holds what, in directory order: by role, by (role, organisation), an organisation's people
         # (contact person first, then by role; addressees are not offered).
         self._with_role: dict[str, list[Person]] = {}
@@ -682,6 +688,13 @@ class Directory:
                 self._holding.setdefault(key, []).append(p)
         order = {r: i for i, r in enumerate(("contact", "coordinator", "chair", "director", "vice_chair",
                                              "mayor", "signatory", "representative", "minister"))}
+        # Per organisation: its names as typed (compact), and its people's titles there (compact), in order.
+        self._org_words = {o.id: {compact(a) for a in (*o.aliases, *o.name.values())} for o in self.orgs.values()}
+        self._titles_at: dict[str, list[tuple[str, str, str, str]]] = {}
+        for p in self.people.values():
+            for r in p.roles:
+                self._titles_at.setdefault(r.org, []).append(
+                    (p.id, r.role, compact(r.title["da"]), compact(r.title["en"])))
         self._at_org: dict[str, list[Person]] = {}
         for oid in self.orgs:
             ranked = []
@@ -694,8 +707,10 @@ class Directory:
         self._name_at = self._positions([self._keys.add(key) for _, key, _ in self._name_keys])
         self._org_at = self._positions([self._keys.add(key) for _, key in self._org_keys])
         self._topic_at = self._positions([self._keys.add(key) for _, key in self._topic_keys])
-        self._veto_ids = {oid: [self._keys.add(v) for v in vetoes] for oid, vetoes in self._org_vetoes.items()}
-        self._veto_ids = {oid: ids for oid, ids in self._veto_ids.items() if ids}
+        self._vetoes: dict[int, list[str]] = {}  # key id -> organisations it rules out ("KKR Midt": not KKR)
+        for oid, vetoes in self._org_vetoes.items():
+            for v in vetoes:
+                self._vetoes.setdefault(self._keys.add(v), []).append(oid)
 
     @staticmethod
     def _positions(kids: list[int]) -> dict[int, list[tuple[int, int]]]:
@@ -835,8 +850,8 @@ class Directory:
     # -- pieces of a lookup --------------------------------------------------------------------------
     def _asks(self, q: _Text) -> set[str]:
         asks = set()
-        for ask, (subs, whole) in _ASK_WORDS.items():
-            if any(s in q.compact for s in subs) or q.has_token(*whole):
+        for ask, subs, whole in _ASK_PATTERNS:
+            if subs.search(q.compact) or not whole.isdisjoint(q.token_set):
                 asks.add(ask)
         if "email" in asks and q.has_token("e") and not any(s in q.compact for s in ("email", "mail")):
             asks.discard("email")
@@ -856,6 +871,8 @@ class Directory:
     def _token_roles(self, tok: str) -> frozenset[str]:
         """The roles one word names (a role word in it, no veto word), remembered per word (bounded)."""
         found = self._role_memo.get(tok)
+        if found is None and tok not in _ROLE_WHOLE and not _ROLE_ANY.search(tok):
+            found = _NO_ROLES
         if found is None:
             found = _remember(self._role_memo, tok, frozenset(
                 role for role, subs, whole, vetoes in _ROLE_WORDS
@@ -865,15 +882,14 @@ class Directory:
     def _roles(self, q: _Text, tokens: set[str] | None = None) -> list[str]:
         roles: list[str] = []
         joined = q.compact
-        named = [(tok, self._token_roles(tok)) for tok in dict.fromkeys(q.tokens)]
+        first: dict[str, str] = {}  # role -> the first word that names it
+        for tok in q.tokens:
+            for role in self._token_roles(tok):
+                first.setdefault(role, tok)
         for role, _, _, _ in _ROLE_WORDS:
-            hit = False
-            for tok, token_roles in named:  # the first word that names the role
-                if role in token_roles:
-                    hit = True
-                    if tokens is not None:
-                        tokens.add(tok)
-                    break
+            hit = role in first
+            if hit and tokens is not None:
+                tokens.add(first[role])
             if role == "vice_chair" and not hit:
                 hit = any(s in joined for s in ("vicechair", "deputychair", "vicechairman"))
             if role == "chair" and "vice_chair" in roles and not any(
@@ -909,7 +925,7 @@ class Directory:
 
     def _orgs(self, q: _Text) -> list[str]:
         hits: dict[str, int] = {}
-        vetoed = {oid for oid, vetoes in self._veto_ids.items() if any(v in q.exact for v in vetoes)}
+        vetoed = {oid for kid in q.exact for oid in self._vetoes.get(kid, ())}
         for pos, _ in self._hits(q, self._org_at):
             oid, key = self._org_keys[pos]
             if oid in vetoed:
@@ -991,14 +1007,13 @@ class Directory:
                 holders = self._for_topic(holders, role, oid, result.topics)
                 titled: dict[str, str] = {}
                 if not anyone:  # a title typed as such ("afdelingschef hos Passagerpulsen", "head of department")
-                    org_words = {compact(a) for a in (*self.orgs[oid].aliases, *self.orgs[oid].name.values())}
+                    org_words = self._org_words[oid]
                     words = {t for t in result.role_tokens if len(t) >= 6} | {
                         t for t in q.tokens if len(t) >= 8 and not any(t in w for w in org_words)}
-                    for p in self.people.values():
-                        for r in p.roles:
-                            if r.org == oid and any(t in compact(r.title["da"]) or t in compact(r.title["en"])
-                                                    for t in words):
-                                titled[p.id] = r.role
+                    if words:
+                        for pid, held, title_da, title_en in self._titles_at.get(oid, ()):
+                            if any(t in title_da or t in title_en for t in words):
+                                titled[pid] = held
                     holders = [self.people[pid] for pid in titled]
                 for p in holders:
                     held = titled.get(p.id, role)
@@ -1023,16 +1038,22 @@ class Directory:
         return org.name.get(lang, org.name["da"])
 
     def _role_label(self, p: Person, role: str, lang: str, org_id: str | None = None) -> str:
-        for r in p.roles:
-            if r.role == role and (org_id is None or r.org == org_id):
-                title = r.title.get(lang, r.title["da"])
-                org_name = self._name(self.orgs[r.org], lang)
-                return title if compact(org_name) in compact(title) else f"{title}, {org_name}"
-        return ""
+        key = (p.id, role, lang, org_id)
+        found = self._labels.get(key)
+        if found is None:
+            found = ""
+            for r in p.roles:
+                if r.role == role and (org_id is None or r.org == org_id):
+                    title = r.title.get(lang, r.title["da"])
+                    org_name = self._name(self.orgs[r.org], lang)
+                    found = title if compact(org_name) in compact(title) else f"{title}, {org_name}"
+                    break
+            self._labels[key] = found
+        return found
 
     def _all_roles(self, p: Person, lang: str) -> str:
         """Every main role of a person, for "who is X?" (signatures only when there is nothing else)."""
-        key = ("all", p.id, lang)
+        key = ("", p.id, lang, "*")
         found = self._labels.get(key)
         if found is None:
             main = [r for r in p.roles if r.role != "signatory"] or p.roles
