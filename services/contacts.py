@@ -206,7 +206,7 @@ class _Text:
     """A question prepared for matching: folded tokens, the compact form and where each token starts, and
     (once, for every key of the directory) which keys it types exactly and which it misspells closely."""
 
-    __slots__ = ("folded", "tokens", "compact", "starts", "token_set", "exact", "_fuzzy", "_keys")
+    __slots__ = ("folded", "tokens", "compact", "starts", "token_set", "exact", "_close", "_keys")
 
     def __init__(self, text: str, keys: _KeyIndex | None = None) -> None:
         self.folded = fold(text).replace("’", "'").replace("'s ", "s ")
@@ -220,30 +220,24 @@ class _Text:
         self.token_set = set(self.tokens)
         self._keys = keys
         self.exact: set[int] = keys.exact(self) if keys is not None else set()
-        self._fuzzy: set[int] | None = None
+        self._close: set[int] | None = None
 
     def has_token(self, *words: str) -> bool:
         return not self.token_set.isdisjoint(words)
 
     @property
-    def fuzzy(self) -> set[int]:
-        """Ids of the keys (7 letters or more) a word or a word pair misspells closely."""
-        if self._fuzzy is None:
-            self._fuzzy = self._keys.fuzzy(self) if self._keys is not None else set()
-        return self._fuzzy
+    def close(self) -> set[int]:
+        """Ids of the keys (7 letters or more) a word or a word pair misspells closely, and that are not typed."""
+        if self._close is None:
+            self._close = self._keys.fuzzy(self) - self.exact if self._keys is not None else set()
+        return self._close
 
     def candidates(self) -> list[str]:
         """Words and adjacent word pairs of 6 letters or more: what a misspelled key may be."""
-        pairs = [a + b for a, b in zip(self.tokens, self.tokens[1:], strict=False)]
-        return [t for t in dict.fromkeys(self.tokens + pairs) if len(t) >= 6]
+        tokens = self.tokens
+        pairs = [a + b for a, b in zip(tokens, tokens[1:], strict=False) if len(a) + len(b) >= 6]
+        return [t for t in dict.fromkeys(tokens + pairs) if len(t) >= 6]
 
-    def quality(self, kid: int, fuzzy: bool = True) -> float:
-        """1.0 when key ``kid`` is typed (from a word start, any ending), 0.85 for a close misspelling."""
-        if kid in self.exact:
-            return 1.0
-        if fuzzy and kid in self.fuzzy:
-            return 0.85
-        return 0.0
 
 
 class _KeyIndex:
@@ -404,6 +398,8 @@ _ROLE_WHOLE = frozenset(w for _, _, whole, _ in _ROLE_WORDS for w in whole)
 _ASK_PATTERNS = [(ask, re.compile("|".join(map(re.escape, subs))), frozenset(whole))
                  for ask, (subs, whole) in _ASK_WORDS.items()]
 _NO_ROLES: frozenset[str] = frozenset()
+_RULED_ROLES = frozenset(("vice_chair", "chair", "signatory", "mayor"))  # more than a word: see Directory._roles
+_CONTACT_ANY = re.compile("|".join(map(re.escape, _CONTACT_WORDS)))
 _GENERIC_ORG_WORDS = ("kommune", "kommunes", "municipality")
 _SURNAME_STOP = {"gade"}  # "gade" is also the Danish word for street
 _FIRSTNAME_STOP = {"hans", "per", "jens", "mette", "simon", "peter", "laura"}
@@ -713,21 +709,23 @@ class Directory:
                 self._vetoes.setdefault(self._keys.add(v), []).append(oid)
 
     @staticmethod
-    def _positions(kids: list[int]) -> dict[int, list[tuple[int, int]]]:
-        """key id -> [(position in the list, key id)] for a list of key ids."""
-        at: dict[int, list[tuple[int, int]]] = {}
+    def _positions(kids: list[int]) -> dict[int, list[int]]:
+        """key id -> its positions in a list of key ids."""
+        at: dict[int, list[int]] = {}
         for pos, kid in enumerate(kids):
-            at.setdefault(kid, []).append((pos, kid))
+            at.setdefault(kid, []).append(pos)
         return at
 
     @staticmethod
-    def _hits(q: _Text, at: dict[int, list[tuple[int, int]]], fuzzy: bool = True) -> list[tuple[int, float]]:
-        """(position, quality) of the keys of one list that ``q`` matches, in list order."""
-        found = [pk for kid in q.exact if kid in at for pk in at[kid]]
-        if fuzzy:
-            found += [pk for kid in q.fuzzy - q.exact if kid in at for pk in at[kid]]
+    def _hits(q: _Text, at: dict[int, list[int]]) -> list[tuple[int, float]]:
+        """(position, quality) of the keys of one list that ``q`` matches, in list order: 1.0 typed,
+        0.85 closely misspelled."""
+        found = [(pos, 1.0) for kid in q.exact if kid in at for pos in at[kid]]
+        close = q.close
+        if close:
+            found += [(pos, 0.85) for kid in close if kid in at for pos in at[kid]]
         found.sort()
-        return [(pos, 1.0 if kid in q.exact else 0.85) for pos, kid in found]
+        return found
 
     # -- routing -------------------------------------------------------------------------------------
     def route(self, text: str, lang: str = "da") -> list[ContactMatch]:
@@ -751,7 +749,7 @@ class Directory:
         if people and q.has_token("nummer", "nummeret", "number", "nr", "mobil", "mobile"):
             result.asks.add("phone")  # "Nettas nummer"
         result.roles = self._roles(q, result.role_tokens)
-        result.contact_words = any(w in q.compact for w in _CONTACT_WORDS)
+        result.contact_words = bool(_CONTACT_ANY.search(q.compact))
         result.who = q.has_token(*_WHO)
         orgs = self._orgs(q)
         topics = self._topics(q)
@@ -872,7 +870,7 @@ class Directory:
         """The roles one word names (a role word in it, no veto word), remembered per word (bounded)."""
         found = self._role_memo.get(tok)
         if found is None and tok not in _ROLE_WHOLE and not _ROLE_ANY.search(tok):
-            found = _NO_ROLES
+            found = _remember(self._role_memo, tok, _NO_ROLES)
         if found is None:
             found = _remember(self._role_memo, tok, frozenset(
                 role for role, subs, whole, vetoes in _ROLE_WORDS
@@ -883,13 +881,21 @@ class Directory:
         roles: list[str] = []
         joined = q.compact
         first: dict[str, str] = {}  # role -> the first word that names it
+        memo = self._role_memo
         for tok in q.tokens:
-            for role in self._token_roles(tok):
+            named = memo.get(tok)
+            if named is None:
+                named = self._token_roles(tok)
+            for role in named:
                 first.setdefault(role, tok)
         for role, _, _, _ in _ROLE_WORDS:
             hit = role in first
             if hit and tokens is not None:
                 tokens.add(first[role])
+            if role not in _RULED_ROLES:
+                if hit and role not in roles:
+                    roles.append(role)
+                continue
             if role == "vice_chair" and not hit:
                 hit = any(s in joined for s in ("vicechair", "deputychair", "vicechairman"))
             if role == "chair" and "vice_chair" in roles and not any(
@@ -1006,14 +1012,15 @@ class Directory:
                 anyone = bool(holders) or any(r.role == role for r in self.orgs[oid].open_roles)
                 holders = self._for_topic(holders, role, oid, result.topics)
                 titled: dict[str, str] = {}
-                if not anyone:  # a title typed as such ("afdelingschef hos Passagerpulsen", "head of department")
+                titles = self._titles_at.get(oid)
+                if not anyone and titles:  # a title typed as such ("afdelingschef hos Passagerpulsen")
                     org_words = self._org_words[oid]
                     words = {t for t in result.role_tokens if len(t) >= 6} | {
                         t for t in q.tokens if len(t) >= 8 and not any(t in w for w in org_words)}
-                    if words:
-                        for pid, held, title_da, title_en in self._titles_at.get(oid, ()):
-                            if any(t in title_da or t in title_en for t in words):
-                                titled[pid] = held
+                    for pid, held, title_da, title_en in titles if words else ():
+                        if any(t in title_da or t in title_en for t in words):
+                            titled[pid] = held
+                if not anyone:
                     holders = [self.people[pid] for pid in titled]
                 for p in holders:
                     held = titled.get(p.id, role)
