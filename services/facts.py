@@ -15,7 +15,18 @@ from pathlib import Path
 import yaml
 
 from services.passages import KnowledgeError, Passage, PassageIndex, Quote, load_passages
-from services.textsearch import BM25, EN_DA, QUESTION_WORDS, STOP_DA, STOP_EN, Analyzer, Term, fold
+from services.textsearch import (
+    BM25,
+    EN_DA,
+    QUESTION_WORDS,
+    STOP_DA,
+    STOP_EN,
+    Analyzer,
+    Hit,
+    Ranking,
+    Term,
+    fold,
+)
 
 # What a question asks for, and what a quoted sentence must then contain to answer it.
 _NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
@@ -63,6 +74,29 @@ _FOLLOWUP = re.compile(r"^\W*(og|men|hvad med|hvad så med|what about|and|how ab
 
 
 _LOADED: dict[tuple, KnowledgeBase] = {}  # the knowledge base is read-only after indexing
+
+
+class _Rankings:
+    """The searches of one lookup: the answer and the refusal ask the same index for the same words, with
+    different limits; each query is ranked once per index."""
+
+    __slots__ = ("_done",)
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[int, tuple[Term, ...]], Ranking] = {}
+
+    def __call__(self, index: BM25, query: list[Term], base: list[Term] | None = None) -> Ranking:
+        """``query`` ranked over ``index``; ``base`` (the query's first words, ranked before) is reused."""
+        key = (id(index), tuple(query))
+        ranking = self._done.get(key)
+        if ranking is None:
+            prior = self._done.get((id(index), tuple(base))) if base else None
+            ranking = self._done[key] = index.ranking(query, prior)
+        return ranking
+
+    def search(self, index: BM25, query: list[Term], limit: int, base: list[Term] | None = None) -> list[Hit]:
+        """``index.search(query, limit)``, from the lookup's ranking of ``query``."""
+        return self(index, query, base).top(limit) if query else []
 
 
 @dataclass(frozen=True)
@@ -222,12 +256,13 @@ class KnowledgeBase:
         extra = [Term((t,)) for t in context if t not in {a for q in query for a in q.alts}]
         follow_up = bool(extra) and (bool(_FOLLOWUP.match(question)) or len(words) <= 4)
         answer = None
+        rank = _Rankings()
         if follow_up:  # "og Aalborg?", "what about the deadline?": the same topic, a new detail
-            answer = self._answer(query, needs, lang, names, yes_no, context=extra)
+            answer = self._answer(rank, query, needs, lang, names, yes_no, context=extra)
         if answer is None:
-            answer = self._answer(query, needs, lang, names, yes_no)
+            answer = self._answer(rank, query, needs, lang, names, yes_no)
         if answer is None and extra and not follow_up and len(words) <= 7:
-            answer = self._answer(query, needs, lang, names, yes_no, context=extra)
+            answer = self._answer(rank, query, needs, lang, names, yes_no, context=extra)
         if answer is not None:
             if _FOLLOWUP.match(question) and not follow_up and answer.score > 0.55:
                 # "og hvor meget faldt tallet?" without a topic of ours: probably a follow-up to another answer
@@ -235,7 +270,7 @@ class KnowledgeBase:
             return answer
         if not questionlike and not known:
             return None
-        return self._refusal(query, needs, lang, names, question)
+        return self._refusal(rank, query, needs, lang, names, question)
 
     def proper_names(self, question: str) -> list[Term]:
         """Named things in the question (Midtjylland, Odense, Passagerpulsen) that an answer must mention."""
@@ -285,17 +320,17 @@ class KnowledgeBase:
         return all(any(a in tf or a + "s" in tf for a in n.alts) or (n.parts and all(p in tf for p in n.parts))
                    for n in names)
 
-    def _answer(self, query: list[Term], needs: list[str], lang: str, names: list[Term], yes_no: bool = False,
-                context: list[Term] | None = None) -> Answer | None:
+    def _answer(self, rank: _Rankings, query: list[Term], needs: list[str], lang: str, names: list[Term],
+                yes_no: bool = False, context: list[Term] | None = None) -> Answer | None:
         """The best fact or passage for ``query``; with ``context`` (a follow-up) the candidates must fit the
         new words on their own, and the previous question's words only rank them."""
         full = query + list(context or [])
         ranked = sorted(full, key=self.passages.bm25.weight_of, reverse=True)
         stems = tuple(dict.fromkeys(t.alts[0] for t in ranked if not t.english or t.alts[0] in self.passages.bm25.idf))
-        own_facts = {h.index: h for h in self.fact_index.search(query, 60)} if context else None
+        own_facts = rank(self.fact_index, query) if context else None  # its best 60 count
         fact_hits = []
-        for h in self.fact_index.search(full, 8 if context else 4):
-            own = own_facts.get(h.index) if own_facts is not None else h
+        for h in rank.search(self.fact_index, full, 8 if context else 4, base=query):
+            own = own_facts.within(h.index, 60) if own_facts is not None else h
             fact = self.facts[h.index]
             if (own is not None and own.coverage >= self._fact_min(query)
                     and self._mentions(h.index, names, self.fact_index)
@@ -306,9 +341,9 @@ class KnowledgeBase:
                 fact_hits.append((h, own))
         if context:  # the new words weigh double: "og hvordan opsiges den?" is about termination
             fact_hits.sort(key=lambda pair: 2 * pair[1].score + pair[0].score, reverse=True)
-        own_passages = {h.index: h for h in self.passages.search(query, 60)} if context else None
-        passage_hits = [(h, own_passages.get(h.index) if own_passages is not None else h)
-                        for h in self.passages.search(full, 8 if context else 5)]
+        own_passages = rank(self.passages.bm25, query) if context else None  # its best 60 count
+        passage_hits = [(h, own_passages.within(h.index, 60) if own_passages is not None else h)
+                        for h in rank.search(self.passages.bm25, full, 8 if context else 5, base=query)]
         passage_hits = [(h, own) for h, own in passage_hits if own is not None]
         if fact_hits and passage_hits and passage_hits[0][1].coverage >= fact_hits[0][1].coverage + 0.25:
             fact_hits = []  # a passage says it word for word where the best fact only half fits
@@ -345,16 +380,17 @@ class KnowledgeBase:
             return Answer("passage", round(score, 3), lang, quote=quote, terms=stems)
         return None
 
-    def _refusal(self, query: list[Term], needs: list[str], lang: str, names: list[Term], question: str) -> Answer:
+    def _refusal(self, rank: _Rankings, query: list[Term], needs: list[str], lang: str, names: list[Term],
+                 question: str) -> Answer:
         nearest = None
         if needs:  # a fact on the very topic that lacks only what was asked for (a date, a name, ...)
-            for h in self.fact_index.search(query, 2):
+            for h in rank.search(self.fact_index, query, 2):
                 fact = self.facts[h.index]
                 if (h.coverage >= 0.9 and self._mentions(h.index, names, self.fact_index)
                         and self._rarest_in(query, self.fact_index, h.index)):
                     missing = next((n for n in needs if not satisfies(fact.answer["da"] + " " + fact.quote, n)), "")
                     return Answer("refusal", 0.31, lang, fact=fact, missing=missing)
-        for hit in self.passages.search(query, 5):
+        for hit in rank.search(self.passages.bm25, query, 5):
             if hit.coverage >= 0.4 and self._mentions(hit.index, names):
                 quote = self.passages.quote(hit.index, query)
                 if (self._has_rarest(query, quote.text) and not _PLACEHOLDER.search(quote.text)
@@ -370,7 +406,7 @@ class KnowledgeBase:
             order = sorted(range(len(surface)), key=lambda k: -self.passages.bm25.weight_of(terms[k]))
             for k in order[:2]:  # the most specific name first
                 rest = self.terms(re.sub(rf"\b{re.escape(surface[k])}\b", " ", question), lang)
-                hits = self.passages.search(rest, 1) if len(rest) >= 2 else []
+                hits = rank.search(self.passages.bm25, rest, 1) if len(rest) >= 2 else []
                 if not hits or hits[0].coverage < 0.6 or self._mentions(hits[0].index, [terms[k]]):
                     continue
                 quote = self.passages.quote(hits[0].index, rest)

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
 
@@ -207,6 +208,11 @@ QUESTION_WORDS = frozenset(
     "should may must".split())
 
 
+_UNSEEN = object()
+_TOKENS_KEPT = 20_000  # query tokens whose term an analyzer remembers, per language
+_EXPANSIONS_KEPT = 200_000  # tokens whose stems an analyzer remembers (the corpus's words come first)
+
+
 def fold(text: str) -> str:
     return text.casefold().replace("´", "'").replace("’", "'")
 
@@ -228,6 +234,8 @@ class Analyzer:
     stems: set[str] = field(default_factory=set)
     _cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _sorted: list[str] | None = None  # the stems in order, for completions
+    # query token -> its term (None: a stop word), for Danish (False) and English (True) questions
+    _terms: dict[bool, dict[str, Term | None]] = field(default_factory=lambda: {False: {}, True: {}})
 
     def learn(self, texts: Iterable[str]) -> None:
         for text in texts:
@@ -236,40 +244,51 @@ class Analyzer:
                     self.words.add(token)
                     self.stems.add(stem(token))
         self._sorted = None
+        self._cache.clear()  # compounds split by the vocabulary, which has grown
+        for known in self._terms.values():
+            known.clear()
 
     def terms(self, text: str, english: bool = False) -> list[Term]:
         """One entry per content word of a query: its alternative stems and its compound parts."""
-        out: list[Term] = []
         folded = fold(text)
         for phrase, danish in (EN_PHRASES.items() if english else DA_PHRASES.items()):
             if phrase in folded:
                 folded = re.sub(rf"\b{re.escape(phrase)}\b", " " + danish + " ", folded)
-        text = folded
-        for token in tokens(text):
-            if token[0].isdigit():
-                out.append(Term((_digits(token),)))
-                continue
-            synonym = DA_SYNONYMS.get(token)
-            if synonym is not None:
-                out.append(Term(tuple(dict.fromkeys([self.expand(synonym)[0], self.expand(token)[0]]))))
-                continue
-            if english and token in STOP_EN:
-                continue
-            mapped = EN_DA.get(token) if english else None
-            if english and mapped is None and token.endswith("s") and token[:-1] in EN_DA:
-                mapped = EN_DA[token[:-1]]
-            if mapped is not None:
-                words = [w for w in mapped.split() if w not in STOP_DA]  # "must" -> "skal" says nothing
-                if words:
-                    alts = [self.expand(w) for w in words]
-                    out.append(Term(tuple(dict.fromkeys(a[0] for a in alts)), alts[0][1:], english=True))
-                continue
-            if token in STOP_DA:
-                continue
-            stems = self.expand(token)
-            alts = stems[:1] + (() if english else self.completions(stems[0]))
-            out.append(Term(alts, stems[1:], english=english and stems[0] not in self.stems))
+        out: list[Term] = []
+        known = self._terms[english]
+        for token in tokens(folded):
+            term = known.get(token, _UNSEEN)
+            if term is _UNSEEN:
+                if len(known) >= _TOKENS_KEPT:
+                    known.clear()
+                term = known[token] = self._term(token, english)
+            if term is not None:
+                out.append(term)  # type: ignore[arg-type]
         return out
+
+    def _term(self, token: str, english: bool) -> Term | None:
+        """A query token's term; None for a stop word. Depends on the token alone (and the vocabulary)."""
+        if token[0].isdigit():
+            return Term((_digits(token),))
+        synonym = DA_SYNONYMS.get(token)
+        if synonym is not None:
+            return Term(tuple(dict.fromkeys([self.expand(synonym)[0], self.expand(token)[0]])))
+        if english and token in STOP_EN:
+            return None
+        mapped = EN_DA.get(token) if english else None
+        if english and mapped is None and token.endswith("s") and token[:-1] in EN_DA:
+            mapped = EN_DA[token[:-1]]
+        if mapped is not None:
+            words = [w for w in mapped.split() if w not in STOP_DA]  # "must" -> "skal" says nothing
+            if words:
+                alts = [self.expand(w) for w in words]
+                return Term(tuple(dict.fromkeys(a[0] for a in alts)), alts[0][1:], english=True)
+            return None
+        if token in STOP_DA:
+            return None
+        stems = self.expand(token)
+        alts = stems[:1] + (() if english else self.completions(stems[0]))
+        return Term(alts, stems[1:], english=english and stems[0] not in self.stems)
 
     def completions(self, word_stem: str) -> tuple[str, ...]:
         """Corpus stems that extend a stem the corpus lacks ("screen" -> "screening"): Danish derivations
@@ -302,6 +321,8 @@ class Analyzer:
         parts = [stem(p) for p in token.split("-") if p] if "-" in token else []
         main = stem(token.replace("-", ""))
         found = tuple(dict.fromkeys([main, *parts, *self.split_compound(token.replace("-", ""))]))
+        if len(self._cache) >= _EXPANSIONS_KEPT:  # questions bring new words without end
+            self._cache.clear()
         self._cache[token] = found
         return found
 
@@ -318,9 +339,9 @@ class Analyzer:
         return []
 
 
-@dataclass(frozen=True)
-class Term:
-    """A query word: any of ``alts`` matches it fully; all of ``parts`` (a compound's pieces) partly."""
+class Term(NamedTuple):
+    """A query word: any of ``alts`` matches it fully; all of ``parts`` (a compound's pieces) partly.
+    (A named tuple: searches key their memo on the query's terms, and a tuple hashes in C.)"""
 
     alts: tuple[str, ...]
     parts: tuple[str, ...] = ()
@@ -336,16 +357,75 @@ def is_english(lang: str) -> bool:
     return lang == "en"
 
 
-@dataclass
 class Hit:
-    index: int
-    score: float
-    coverage: float  # idf-weighted share of the query's words found in the document
-    matched: frozenset[str]
+    """A document found by a search: its score, the idf-weighted share of the query's words it has
+    (``coverage``) and the stems that matched. The last two are worked out when first read."""
+
+    __slots__ = ("_coverage", "_matched", "_ranking", "index", "score")
+
+    def __init__(self, index: int, score: float, coverage: float | None = None,
+                 matched: frozenset[str] | None = None, ranking: Ranking | None = None) -> None:
+        self.index, self.score = index, score
+        self._coverage, self._matched, self._ranking = coverage, matched, ranking
+
+    @property
+    def coverage(self) -> float:
+        if self._coverage is None:
+            self._measure()
+        return self._coverage  # type: ignore[return-value]
+
+    @property
+    def matched(self) -> frozenset[str]:
+        if self._matched is None:
+            self._measure()
+        return self._matched  # type: ignore[return-value]
+
+    def _measure(self) -> None:
+        assert self._ranking is not None
+        self._coverage, self._matched = self._ranking.measure(self.index)
+
+    def __repr__(self) -> str:
+        return (f"Hit(index={self.index}, score={self.score}, coverage={self.coverage}, "
+                f"matched={set(self.matched)})")
+
+
+_KEPT = 4096  # query words whose weight and contribution an index remembers (bounded against new words)
+_SHORT = 40  # a query word in more documents than this is common: ``BM25.best`` reads it best first
+_PARTIAL = 1e-9  # a bound must beat a score by this much (relative): sums in another order round differently
+
+
+class _Contribution:
+    """What one query word adds to the score of each document that has it."""
+
+    __slots__ = ("adds", "ranked", "size", "touch")
+
+    def __init__(self, adds: dict[int, float | tuple[float, ...]], touch: dict[int, int] | None) -> None:
+        # document -> its gain, or the gains of the word's compound parts (added one by one), in the order a
+        # search touches the documents
+        self.adds = adds
+        self.touch = touch  # document -> its place in that order; None: the documents ascending
+        self.size = len(adds)
+        self.ranked: list[tuple[float, int]] | None = None  # (most it adds, document), largest first
+
+    def by_gain(self) -> list[tuple[float, int]]:
+        if self.ranked is None:
+            self.ranked = sorted(((v if v.__class__ is float else sum(v), i)  # type: ignore[arg-type]
+                                  for i, v in self.adds.items()), reverse=True)
+        return self.ranked
+
+    def place(self, doc: int) -> int:
+        return doc if self.touch is None else self.touch[doc]
 
 
 class BM25:
-    """Okapi BM25 over documents given as lists of stems; also reports query coverage per document."""
+    """Okapi BM25 over documents given as lists of stems; also reports query coverage per document.
+
+    Each posting carries its document's BM25 gain, computed once when the index is built (with exactly
+    the arithmetic of the textbook formula), so a search only adds numbers up; the coverage and the
+    matched words are worked out afterwards for the few documents a caller reads them of. A search for
+    a few best documents reads the postings best gain first and stops once no unread document can catch
+    up (``best``).
+    """
 
     def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
@@ -360,10 +440,14 @@ class BM25:
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)
         self.norm = [k1 * (1 - b + b * length / self.avg) for length in self.len]
-        self.postings: dict[str, list[tuple[int, int]]] = {}
+        # term -> [(document, gain)], documents ascending; gain = idf * f * (k1 + 1) / (f + norm)
+        self.gains: dict[str, list[tuple[int, float]]] = {}
+        idf, norm = self.idf, self.norm
         for i, counts in enumerate(self.tf):
             for t, f in counts.items():
-                self.postings.setdefault(t, []).append((i, f))
+                self.gains.setdefault(t, []).append((i, idf[t] * f * (k1 + 1) / (f + norm[i])))
+        self._weights: dict[Term, float] = {}
+        self._contributions: dict[Term, _Contribution] = {}
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.max_idf)
@@ -371,45 +455,270 @@ class BM25:
     def weight_of(self, term: Term) -> float:
         """A query word's weight in the coverage: its idf, but at least a third of the rarest word's, so a
         word common in this index (erhvervshus among the facts) still has to be matched."""
-        known = [self.idf[t] for t in (*term.alts, *term.parts) if t in self.idf]
-        if known:
-            return max(max(known), self.max_idf / 3)
-        return 2.0 if term.english else self.max_idf  # unknown Danish words mark a question off the map
+        weight = self._weights.get(term)
+        if weight is None:
+            known = [self.idf[t] for t in (*term.alts, *term.parts) if t in self.idf]
+            if known:
+                weight = max(max(known), self.max_idf / 3)
+            else:
+                weight = 2.0 if term.english else self.max_idf  # unknown Danish words mark a question off the map
+            if len(self._weights) >= _KEPT:
+                self._weights.clear()
+            self._weights[term] = weight
+        return weight
+
+    def _contribution(self, term: Term) -> _Contribution:
+        found = self._contributions.get(term)
+        if found is not None:
+            return found
+        alts, gains = term.alts, self.gains
+        if len(alts) == 1:
+            adds: dict[int, float | tuple[float, ...]] = dict(gains.get(alts[0], ()))
+        else:  # a document counts the best of the word's alternatives (the first, of equals)
+            adds = {}
+            for t in alts:
+                for i, gain in gains.get(t, ()):
+                    if gain > adds.get(i, -1.0):  # type: ignore[operator]
+                        adds[i] = gain
+        if term.parts:  # a compound matched through its parts (and not whole) counts a little less
+            parts: dict[int, list[float]] = {}
+            k1, norm, tf = self.k1, self.norm, self.tf
+            for t in term.parts:
+                weight = self.weight(t)
+                for i, _ in gains.get(t, ()):
+                    if i not in adds:
+                        f = tf[i][t]
+                        parts.setdefault(i, []).append(0.5 * weight * f * (k1 + 1) / (f + norm[i]))
+            for i, part_gains in parts.items():
+                adds[i] = tuple(part_gains)
+        touch = None if len(alts) == 1 and not term.parts else {i: n for n, i in enumerate(adds)}
+        if len(self._contributions) >= _KEPT:
+            self._contributions.clear()
+        found = self._contributions[term] = _Contribution(adds, touch)
+        return found
+
+    def scores(self, query: Sequence[Term], acc: list[float] | None = None,
+               touched: list[int] | None = None) -> tuple[list[float], list[int]]:
+        """The BM25 score of every document (0.0: shares no word with the query), and the documents that
+        share one, in the order the search first touched them (ties rank in that order). Given the
+        ``acc`` and ``touched`` of a query's first words, adds the rest to them (in place)."""
+        if acc is None or touched is None:
+            acc, touched = [0.0] * self.n, []
+        new = touched.append
+        for term in query:  # every gain is > 0, so a document scoring 0.0 has not been touched yet
+            word = self._contribution(term)
+            if word.touch is None:  # one stem, no parts: plain gains
+                for i, gain in word.adds.items():
+                    was = acc[i]
+                    if not was:
+                        new(i)
+                    acc[i] = was + gain  # type: ignore[operator]
+                continue
+            for i, gain in word.adds.items():
+                was = acc[i]
+                if not was:
+                    new(i)
+                if gain.__class__ is tuple:
+                    for part in gain:  # type: ignore[union-attr]
+                        was += part
+                    acc[i] = was
+                else:
+                    acc[i] = was + gain  # type: ignore[operator]
+        return acc, touched
+
+    def best(self, query: Sequence[Term], limit: int) -> tuple[list[int], dict[int, float], bool] | None:
+        """The ``limit`` best documents in ranking order (exactly as ``scores`` ranks them), their scores,
+        and whether they are all the documents that share a word with the query; None when finding them
+        would cost about as much as scoring every document.
+
+        Every document of the query's rarer words (short postings) is scored in full; the common words'
+        documents are read largest gain first, only as far as needed (Fagin's threshold algorithm). A
+        document not met yet adds at most the next unread gain of each common word; once the
+        ``limit``-th best score met beats the sum of those, no unread document can rank among the best.
+        """
+        words = [self._contribution(term) for term in query]
+        postings = short = 0
+        for word in words:
+            postings += word.size
+            if word.size <= _SHORT:
+                short += word.size
+        if limit < 1 or not postings or short * len(words) > postings:
+            return None  # rather add every posting up
+        seen: dict[int, float] = {}
+        common = []
+        for word in words:
+            if word.size > _SHORT:
+                common.append(word)
+            else:
+                for i in word.adds:
+                    if i not in seen:
+                        seen[i] = _score(words, i)
+        read, complete = 0, False
+        while True:
+            ceiling = 0.0
+            for word in common:
+                if read < word.size:
+                    ceiling += word.by_gain()[read][0]
+            if not ceiling:  # every list read to its end: all documents met
+                complete = True
+                break
+            if len(seen) >= limit and sorted(seen.values(), reverse=True)[limit - 1] > ceiling * (1 + _PARTIAL):
+                break  # the limit-th best met beats any document not met
+            if len(seen) * len(words) * 2 > postings:
+                return None  # no cheaper than adding every posting up
+            upto = max(limit, 2 * read)
+            for word in common:
+                for _, i in word.by_gain()[read:upto]:
+                    if i not in seen:
+                        seen[i] = _score(words, i)
+            read = upto
+        order = sorted(seen, key=seen.__getitem__, reverse=True)
+        # equal scores rank in the order the full search first touches the documents
+        j, stop = 0, (len(order) if complete else min(limit, len(order)))
+        while j < stop:
+            end = j + 1
+            while end < len(order) and seen[order[end]] == seen[order[j]]:
+                end += 1
+            if end - j > 1:
+                order[j:end] = sorted(order[j:end], key=lambda i: _first_touch(words, i))
+            j = end
+        return (order if complete else order[:limit]), seen, complete
+
+    def measure(self, query: Sequence[Term], weights: Sequence[float],
+                index: int) -> tuple[float, frozenset[str]]:
+        """A document's coverage of the query (the share of the query's weight, ``weights`` from
+        ``weight_of``, that it has) and the stems that matched."""
+        total = sum(weights) or 1.0
+        tf = self.tf[index]
+        covered = 0.0
+        matched: list[str] = []
+        for term, weight in zip(query, weights, strict=False):
+            alts = term.alts
+            if len(alts) == 1:
+                if alts[0] in tf:
+                    covered += weight
+                    matched.append(alts[0])
+                    continue
+            else:
+                present = [t for t in alts if t in tf]
+                if present:
+                    covered += weight
+                    if len(present) > 1:  # the first alternative with the best gain, as the search counted
+                        norm, idf, k1, best, most = self.norm[index], self.idf, self.k1, present[0], 0.0
+                        for t in present:
+                            f = tf[t]
+                            gain = idf[t] * f * (k1 + 1) / (f + norm)
+                            if gain > most:
+                                best, most = t, gain
+                        matched.append(best)
+                    else:
+                        matched.append(present[0])
+                    continue
+            if term.parts:
+                parts = [t for t in term.parts if t in tf]
+                if parts:
+                    covered += 0.8 * weight * len(parts) / len(term.parts)
+                    matched.extend(parts)
+        return covered / total, frozenset(matched)
+
+    def ranking(self, query: Sequence[Term], base: Ranking | None = None) -> Ranking:
+        """``query`` ranked; with ``base``, the ranking of the query's first words, only the rest is added."""
+        return Ranking(self, query, base)
 
     def search(self, query: list[Term], limit: int = 10) -> list[Hit]:
-        """Term at a time over the postings: only documents sharing a word with the query are touched."""
+        """The ``limit`` documents scoring best, best first; of equal scores, the first touched first."""
         if not query:
             return []
-        weights = [self.weight_of(t) for t in query]
-        total = sum(weights) or 1.0
-        score: dict[int, float] = {}
-        covered: dict[int, float] = {}
-        matched: dict[int, set[str]] = {}
-        k1 = self.k1
-        for term, weight in zip(query, weights, strict=False):
-            best: dict[int, tuple[float, str]] = {}
-            for t in term.alts:
-                idf = self.weight(t)
-                for i, f in self.postings.get(t, ()):
-                    gain = idf * f * (k1 + 1) / (f + self.norm[i])
-                    if i not in best or gain > best[i][0]:
-                        best[i] = (gain, t)
-            for i, (gain, t) in best.items():
-                score[i] = score.get(i, 0.0) + gain
-                covered[i] = covered.get(i, 0.0) + weight
-                matched.setdefault(i, set()).add(t)
-            if not term.parts:
-                continue
-            found: dict[int, list[str]] = {}
-            for t in term.parts:  # a compound matched through its parts counts a little less
-                for i, _ in self.postings.get(t, ()):
-                    if i not in best:
-                        found.setdefault(i, []).append(t)
-            for i, parts in found.items():
-                for t in parts:
-                    f = self.tf[i][t]
-                    score[i] = score.get(i, 0.0) + 0.5 * self.weight(t) * f * (k1 + 1) / (f + self.norm[i])
-                covered[i] = covered.get(i, 0.0) + 0.8 * weight * len(parts) / len(term.parts)
-                matched.setdefault(i, set()).update(parts)
-        top = sorted(score, key=score.__getitem__, reverse=True)[:limit]
-        return [Hit(i, score[i], covered[i] / total, frozenset(matched[i])) for i in top]
+        return Ranking(self, query).top(limit)
+
+
+def _score(words: list[_Contribution], doc: int) -> float:
+    """A document's score, added up word by word as ``BM25.scores`` adds it."""
+    score = 0.0
+    for word in words:
+        gain = word.adds.get(doc)
+        if gain is not None:
+            if gain.__class__ is tuple:
+                for part in gain:  # type: ignore[union-attr]
+                    score += part
+            else:
+                score += gain  # type: ignore[operator]
+    return score
+
+
+def _first_touch(words: list[_Contribution], doc: int) -> tuple[int, int]:
+    for k, word in enumerate(words):
+        if doc in word.adds:
+            return k, word.place(doc)
+    return len(words), doc
+
+
+class Ranking:
+    """One query ranked over one index, once; only as much as the callers ask for."""
+
+    __slots__ = ("_acc", "_best", "_made", "_order", "_query", "_score", "_touched", "_weights", "base",
+                 "index")
+
+    def __init__(self, index: BM25, query: Sequence[Term], base: Ranking | None = None) -> None:
+        self.index = index
+        self.base = base if base is not None and base.index is index and len(base._query) <= len(query) and (
+            tuple(query[:len(base._query)]) == tuple(base._query)) else None
+        self._query = query
+        self._acc: list[float] | None = None  # every document's score, once everything is ranked
+        self._touched: list[int] = []
+        self._order: list[int] | None = None  # every document sharing a word with the query, ranked
+        self._best: list[int] = []  # the best documents, when only those were ranked
+        self._score: dict[int, float] = {}  # their scores
+        self._weights: list[float] | None = None
+        self._made: dict[int, Hit] = {}
+
+    def _rank_all(self) -> list[float]:
+        if self._acc is None:
+            base = self.base
+            if base is not None:
+                acc = base._rank_all()
+                self._acc, self._touched = self.index.scores(self._query[len(base._query):], list(acc),
+                                                             list(base._touched))
+            else:
+                self._acc, self._touched = self.index.scores(self._query)
+        return self._acc
+
+    def order(self) -> list[int]:
+        """The documents by descending score; ties keep the order the search first touched them in."""
+        if self._order is None:
+            acc = self._rank_all()
+            self._order = sorted(self._touched, key=acc.__getitem__, reverse=True)
+        return self._order
+
+    def _top(self, limit: int) -> list[int]:
+        if self._order is not None:
+            return self._order[:limit]
+        if len(self._best) < limit and self._acc is None:
+            found = self.index.best(self._query, limit)
+            if found is not None:
+                self._best, self._score, complete = found
+                if complete:
+                    self._order = self._best
+        if len(self._best) >= limit:
+            return self._best[:limit]
+        return self.order()[:limit]
+
+    def top(self, limit: int) -> list[Hit]:
+        """The best ``limit`` hits: ``BM25.search(query, limit)``."""
+        return [self._hit(i) for i in self._top(limit)]
+
+    def within(self, doc: int, limit: int) -> Hit | None:
+        """The hit of ``doc`` if it is among the best ``limit``, else None (as ``top(limit)`` has it)."""
+        return self._hit(doc) if doc in self._top(limit) else None
+
+    def _hit(self, doc: int) -> Hit:
+        hit = self._made.get(doc)
+        if hit is None:
+            score = self._acc[doc] if self._acc is not None else self._score[doc]
+            hit = self._made[doc] = Hit(doc, score, ranking=self)
+        return hit
+
+    def measure(self, doc: int) -> tuple[float, frozenset[str]]:
+        if self._weights is None:
+            self._weights = [self.index.weight_of(t) for t in self._query]
+        return self.index.measure(self._query, self._weights, doc)
