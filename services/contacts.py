@@ -232,12 +232,6 @@ class _Text:
             self._close = self._keys.fuzzy(self) - self.exact if self._keys is not None else set()
         return self._close
 
-    def candidates(self) -> list[str]:
-        """Words and adjacent word pairs of 6 letters or more: what a misspelled key may be."""
-        tokens = self.tokens
-        pairs = [a + b for a, b in zip(tokens, tokens[1:], strict=False) if len(a) + len(b) >= 6]
-        return [t for t in dict.fromkeys(tokens + pairs) if len(t) >= 6]
-
 
 
 class _KeyIndex:
@@ -258,7 +252,9 @@ class _KeyIndex:
         self._tiny: list[tuple[int, str]] = []  # non-short keys under four letters (none today)
         # first two letters -> (id, key, length, str.translate table deleting the key's letters, letter counts)
         self._close: dict[str, list[tuple[int, str, int, dict[int, None], dict[str, int]]]] = {}
-        self._windows: dict[tuple[str, int], tuple] = {}  # (first two letters, word length) -> keys to compare
+        # (first two letters, word length) -> the keys such a word may misspell; only windows that hold keys
+        self._windows: dict[tuple[str, int], tuple] = {}
+        self._windows_stale = False
         self._memo: dict[str, tuple[int, ...]] = {}
 
     def add(self, key: _Key) -> int:
@@ -282,7 +278,7 @@ class _KeyIndex:
             for letter in k:
                 counts[letter] = counts.get(letter, 0) + 1
             self._close.setdefault(k[:2], []).append((kid, k, len(k), dict.fromkeys(map(ord, counts)), counts))
-            self._windows.clear()
+            self._windows_stale = True
         return kid
 
     def exact(self, q: _Text) -> set[int]:
@@ -309,14 +305,29 @@ class _KeyIndex:
         return found
 
     def fuzzy(self, q: _Text) -> set[int]:
+        """Ids of the keys that a word or a pair of adjacent words (6 letters or more) misspells."""
+        if self._windows_stale:
+            self._windows = {(first, n): window for first, keys in self._close.items()
+                             for n in range(6, max(key[2] for key in keys) + 5) if (window := self._window(first, n))}
+            self._windows_stale = False
+        windows = self._windows
         found: set[int] = set()
-        memo = self._memo
-        for cand in q.candidates():
-            ids = memo.get(cand)
-            if ids is None:
-                ids = _remember(memo, cand, self._close_keys(cand))
-            found.update(ids)
+        prev = ""
+        for tok in q.tokens:
+            if len(tok) >= 6 and (tok[:2], len(tok)) in windows:
+                found.update(self._close_to(tok))
+            if prev and len(prev) + len(tok) >= 6:
+                head = prev[:2] if len(prev) >= 2 else prev + tok[:1]
+                if (head, len(prev) + len(tok)) in windows:
+                    found.update(self._close_to(prev + tok))
+            prev = tok
         return found
+
+    def _close_to(self, cand: str) -> tuple[int, ...]:
+        ids = self._memo.get(cand)
+        if ids is None:
+            ids = _remember(self._memo, cand, self._close_keys(cand))
+        return ids
 
     def _window(self, first: str, n: int) -> tuple:
         """The keys a word of ``n`` letters starting with ``first`` may misspell: a length within 4 and a
@@ -334,12 +345,7 @@ class _KeyIndex:
         (or word pair) starts at a word start, so those keys are typed exactly and match anyway."""
         out = []
         n = len(cand)
-        window = self._windows.get((cand[:2], n))
-        if window is None:
-            window = self._window(cand[:2], n)
-            if window:  # bounded: only the windows that hold keys are kept
-                self._windows[(cand[:2], n)] = window
-        for kid, k, length, letters, counts in window:
+        for kid, k, length, letters, counts in self._windows.get((cand[:2], n), ()):
             if cand.startswith(k):
                 continue
             probe = cand[: length + 1] if n > length else cand
