@@ -247,7 +247,7 @@ class _KeyIndex:
     def __init__(self) -> None:
         self.keys: list[_Key] = []
         self._ids: dict[_Key, int] = {}
-        self._short: dict[str, list[int]] = {}
+        self._words: dict[str, list[int]] = {}  # a word -> the short keys it types (the key, or the key + "s")
         self._long: dict[str, list[tuple[int, str]]] = {}  # first four letters -> (id, key)
         self._tiny: list[tuple[int, str]] = []  # non-short keys under four letters (none today)
         # first two letters -> (id, key, length, str.translate table deleting the key's letters, letter counts)
@@ -267,7 +267,8 @@ class _KeyIndex:
         if not k:
             return kid
         if key.short:
-            self._short.setdefault(k, []).append(kid)
+            self._words.setdefault(k, []).append(kid)
+            self._words.setdefault(k + "s", []).append(kid)
             return kid
         if len(k) >= 4:
             self._long.setdefault(k[:4], []).append((kid, k))
@@ -282,26 +283,25 @@ class _KeyIndex:
         return kid
 
     def exact(self, q: _Text) -> set[int]:
+        """Ids of the keys typed in ``q``: short keys as a word (or the word plus "s"), longer keys from a
+        word start."""
         found: set[int] = set()
-        short = self._short
-        if short:
-            for tok in q.token_set:
-                ids = short.get(tok)
-                if ids:
-                    found.update(ids)
-                if tok[-1] == "s":
-                    ids = short.get(tok[:-1])
-                    if ids:
-                        found.update(ids)
+        words = self._words
+        for word in words.keys() & q.token_set:
+            found.update(words[word])
         text = q.compact
         long = self._long
         for start in q.starts:
-            for kid, k in long.get(text[start:start + 4], ()):
-                if text.startswith(k, start):
-                    found.add(kid)
-            for kid, k in self._tiny:
-                if text.startswith(k, start):
-                    found.add(kid)
+            bucket = long.get(text[start:start + 4])
+            if bucket:
+                for kid, k in bucket:
+                    if text.startswith(k, start):
+                        found.add(kid)
+        if self._tiny:
+            for start in q.starts:
+                for kid, k in self._tiny:
+                    if text.startswith(k, start):
+                        found.add(kid)
         return found
 
     def fuzzy(self, q: _Text) -> set[int]:
@@ -679,6 +679,7 @@ class Directory:
         # What a person's match shows, per (person, language, role, organisation): a few hundred at most.
         self._shown: dict[tuple[str, str, str | None, str | None], tuple[str, str, str]] = {}
         self._labels: dict[tuple[str, str, str, str | None], str] = {}
+        self._via: dict[tuple[str, str], str | None] = {}  # (person, topic) -> the organisation they answer through
         # Who holds what, in directory order: by role, by (role, organisation), an organisation's people
         # (contact person first, then by role; addressees are not offered).
         self._with_role: dict[str, list[Person]] = {}
@@ -842,6 +843,12 @@ class Directory:
 
     def _topic_org(self, p: Person, topic: Topic) -> str | None:
         """The organisation through which a person answers for a topic (Mogens Christen Gade: BRN for DK2020)."""
+        key = (p.id, topic.id)
+        if key not in self._via:
+            self._via[key] = self._find_topic_org(p, topic)
+        return self._via[key]
+
+    def _find_topic_org(self, p: Person, topic: Topic) -> str | None:
         orgs = [r.org for r in p.roles]
         for ref in topic.contacts:
             if ref in orgs:
@@ -903,7 +910,7 @@ class Directory:
                     roles.append(role)
                 continue
             if role == "vice_chair" and not hit:
-                hit = any(s in joined for s in ("vicechair", "deputychair", "vicechairman"))
+                hit = "vicechair" in joined or "deputychair" in joined or "vicechairman" in joined
             if role == "chair" and "vice_chair" in roles and not any(
                     t in ("chair", "formand", "forperson") for t in q.tokens):
                 hit = hit and not any(s in joined for s in ("vicechair", "deputychair"))
@@ -912,7 +919,8 @@ class Directory:
                 hit = any(t in ("chair", "formand", "formanden", "forperson", "lederen", "head", "heads", "leads")
                           or "formand" in t for t in q.tokens)  # "jeg leder efter en kontakt" is not a role
             if role == "signatory" and not hit:
-                hit = any(s in joined for s in ("skrevunder", "skriverunder", "satteunder", "signedfor"))
+                hit = "skrevunder" in joined or "skriverunder" in joined or "satteunder" in joined or \
+                    "signedfor" in joined
                 if not hit and q.has_token("skrev", "skriver", "wrote", "writes", "sendte", "sent", "afsender",
                                            "afsenderen", "sender"):
                     hit = any(("brev" in t or "letter" in t or "minister" in t) for t in q.tokens)
