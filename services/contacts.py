@@ -233,7 +233,6 @@ class _Text:
         return self._close
 
 
-
 class _KeyIndex:
     """Every matching key of the directory (names, aliases, keywords, vetoes), indexed so that a question
     only tests the keys it can match: short keys by the whole word, longer keys by their first four letters
@@ -673,9 +672,7 @@ class Directory:
                 for kw in t.keywords.get(lang, []):
                     if (t.id, _Key.of(kw)) not in self._topic_keys:
                         self._topic_keys.append((t.id, _Key.of(kw)))
-        # One index over all keys; for each list, where each key sits in it (a question walks only the keys
-        # it matched, in list order, so ties rank as before).
-        self._role_memo: dict[str, frozenset[str]] = {}
+        self._role_memo: dict[str, frozenset[str]] = {}  # word -> the roles it names (bounded)
         # What a person's match shows, per (person, language, role, organisation): a few hundred at most.
         self._shown: dict[tuple[str, str, str | None, str | None], tuple[str, str, str]] = {}
         self._labels: dict[tuple[str, str, str, str | None], str] = {}
@@ -706,6 +703,8 @@ class Directory:
                 if ranks and p.kind == "contact":
                     ranked.append((min(ranks), p))
             self._at_org[oid] = [p for _, p in sorted(ranked, key=lambda x: x[0])]
+        # One index over all keys; for each list, where each key sits in it (a question walks only the keys
+        # it matched, in list order, so ties rank as before).
         self._keys = _KeyIndex()
         self._name_at = self._positions([self._keys.add(key) for _, key, _ in self._name_keys])
         self._org_at = self._positions([self._keys.add(key) for _, key in self._org_keys])
