@@ -306,9 +306,7 @@ class _KeyIndex:
     def fuzzy(self, q: _Text) -> set[int]:
         """Ids of the keys that a word or a pair of adjacent words (6 letters or more) misspells."""
         if self._windows_stale:
-            self._windows = {(first, n): window for first, keys in self._close.items()
-                             for n in range(6, max(key[2] for key in keys) + 5) if (window := self._window(first, n))}
-            self._windows_stale = False
+            self.prepare()
         windows = self._windows
         found: set[int] = set()
         prev = ""
@@ -322,22 +320,25 @@ class _KeyIndex:
             prev = tok
         return found
 
+    def prepare(self) -> None:
+        """Work out which keys a word of each first two letters and length may misspell (after the last add):
+        a length within 4 and a difflib real_quick_ratio (the shorter length against both) of at least 0.86."""
+        windows: dict[tuple[str, int], list] = {}
+        for first, keys in self._close.items():
+            for entry in keys:
+                length = entry[2]
+                for n in range(max(6, length - 4), length + 5):
+                    probe = min(n, length + 1)
+                    if 2.0 * min(probe, length) / (probe + length) >= _FUZZY_RATIO:
+                        windows.setdefault((first, n), []).append(entry)
+        self._windows = {at: tuple(entries) for at, entries in windows.items()}
+        self._windows_stale = False
+
     def _close_to(self, cand: str) -> tuple[int, ...]:
         ids = self._memo.get(cand)
         if ids is None:
             ids = _remember(self._memo, cand, self._close_keys(cand))
         return ids
-
-    def _window(self, first: str, n: int) -> tuple:
-        """The keys a word of ``n`` letters starting with ``first`` may misspell: a length within 4 and a
-        difflib real_quick_ratio (the shorter length against both) of at least 0.86."""
-        out = []
-        for entry in self._close.get(first, ()):
-            length = entry[2]
-            probe = min(n, length + 1)
-            if abs(n - length) <= 4 and 2.0 * min(probe, length) / (probe + length) >= _FUZZY_RATIO:
-                out.append(entry)
-        return tuple(out)
 
     def _close_keys(self, cand: str) -> tuple[int, ...]:
         """Keys that ``cand`` misspells (difflib ratio of at least 0.86), except those it starts with: a word
@@ -713,6 +714,7 @@ class Directory:
         for oid, vetoes in self._org_vetoes.items():
             for v in vetoes:
                 self._vetoes.setdefault(self._keys.add(v), []).append(oid)
+        self._keys.prepare()
 
     @staticmethod
     def _positions(kids: list[int]) -> dict[int, list[int]]:
