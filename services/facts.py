@@ -40,6 +40,12 @@ _NEEDS: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
      re.compile(r"\d|\b(én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|tolv|halvdelen|tredjedel|fjerdedel|halvdel)\b")),
     ("cvr", re.compile(r"\bcvr"), re.compile(r"\b\d{8}\b")),
 ]
+# Each ask of _NEEDS (and of _WHO_IS_ROLE, _WHO_CHAIRS) matches only text with one of these words in it: a
+# cheap test first spares most questions the expressions.
+_ASK_WORDS = {"phone": ("telefon", "tlf", "phone", "ring", "call"), "email": ("mail",),
+              "date": ("hvornår", "when", "dato", "date", "dag", "day", "år", "year"),
+              "amount": ("hvor ", "how ", "beløb", "antal"), "cvr": ("cvr",)}
+_WHO_WORDS = ("hvem", "who", "navn", "name")
 _CLAUSE = re.compile(r"(?<![\d.,])\d{1,2}(\.\d{1,2}){1,3}(?![\d,])\.?")
 _ROLE = re.compile(r"\b(formand\w*|forperson\w*|næstformand\w*|chair\w*|borgmester\w*|mayor\w*|direktør\w*|director\w*|"
                    r"leder\w*|head of|manager\w*|minister\w*|kontaktperson\w*|contact person|koordinator\w*|"
@@ -185,8 +191,9 @@ def _min_match(words: int) -> int:
 def asks_for(question: str) -> list[str]:
     """What kind of answer the question wants: phone, email, date, amount, person."""
     folded = fold(question)
-    needs = [name for name, ask, _ in _NEEDS if ask.search(folded)]
-    if _WHO_IS_ROLE.search(folded) or _WHO_CHAIRS.search(folded):
+    needs = [name for name, ask, _ in _NEEDS
+             if any(word in folded for word in _ASK_WORDS[name]) and ask.search(folded)]
+    if any(word in folded for word in _WHO_WORDS) and (_WHO_IS_ROLE.search(folded) or _WHO_CHAIRS.search(folded)):
         needs.append("person")
     return needs
 
@@ -243,7 +250,7 @@ class KnowledgeBase:
         if _GREETING.match(question.strip()):
             return None
         query = self.terms(question, lang)
-        known = [t for t in query if any(a in self.passages.bm25.idf for a in (*t.alts, *t.parts))]
+        known = [t for t in query if self.passages.bm25.knows(t)]
         words = re.findall(r"\w+", fold(question))
         questionlike = "?" in question or bool(words and words[0] in QUESTION_WORDS)
         if not known and not (questionlike and (len(query) >= 2 or context)):
@@ -306,12 +313,16 @@ class KnowledgeBase:
         """Short questions must be matched whole: with three words, missing one is missing the point."""
         return self.FACT_MIN
 
-    def _rarest_in(self, query: list[Term], index_of: BM25, doc: int) -> bool:
-        """The question's most specific word (rarest in the passages) must be in the fact too."""
-        known = [t for t in query if any(a in self.passages.bm25.idf for a in (*t.alts, *t.parts))]
-        if not known:
+    def _rarest(self, query: list[Term]) -> Term | None:
+        """The question's most specific word: the rarest in the passages of those they have."""
+        bm25 = self.passages.bm25
+        known = [t for t in query if bm25.knows(t)]
+        return max(known, key=bm25.weight_of) if known else None
+
+    def _rarest_in(self, rarest: Term | None, index_of: BM25, doc: int) -> bool:
+        """The question's most specific word (``_rarest``) must be in the fact too."""
+        if rarest is None:
             return True
-        rarest = max(known, key=self.passages.bm25.weight_of)
         tf = index_of.tf[doc]
         return any(a in tf for a in rarest.alts) or bool(rarest.parts and all(p in tf for p in rarest.parts))
 
@@ -328,13 +339,14 @@ class KnowledgeBase:
         ranked = sorted(full, key=self.passages.bm25.weight_of, reverse=True)
         stems = tuple(dict.fromkeys(t.alts[0] for t in ranked if not t.english or t.alts[0] in self.passages.bm25.idf))
         own_facts = rank(self.fact_index, query) if context else None  # its best 60 count
+        rarest = self._rarest(query)
         fact_hits = []
         for h in rank.search(self.fact_index, full, 8 if context else 4, base=query):
             own = own_facts.within(h.index, 60) if own_facts is not None else h
             fact = self.facts[h.index]
             if (own is not None and own.coverage >= self._fact_min(query)
                     and self._mentions(h.index, names, self.fact_index)
-                    and self._rarest_in(query, self.fact_index, h.index)
+                    and self._rarest_in(rarest, self.fact_index, h.index)
                     and ("person" not in needs or self._whole(query, set(self.fact_index.tf[h.index])))
                     and (fact.answer["da"].startswith(_NOT_COVERED)
                          or all(satisfies(fact.answer["da"] + " " + fact.quote, n) for n in needs))):
@@ -384,10 +396,11 @@ class KnowledgeBase:
                  question: str) -> Answer:
         nearest = None
         if needs:  # a fact on the very topic that lacks only what was asked for (a date, a name, ...)
+            rarest = self._rarest(query)
             for h in rank.search(self.fact_index, query, 2):
                 fact = self.facts[h.index]
                 if (h.coverage >= 0.9 and self._mentions(h.index, names, self.fact_index)
-                        and self._rarest_in(query, self.fact_index, h.index)):
+                        and self._rarest_in(rarest, self.fact_index, h.index)):
                     missing = next((n for n in needs if not satisfies(fact.answer["da"] + " " + fact.quote, n)), "")
                     return Answer("refusal", 0.31, lang, fact=fact, missing=missing)
         for hit in rank.search(self.passages.bm25, query, 5):

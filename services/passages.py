@@ -148,12 +148,14 @@ class PassageIndex:
         weights = [self.bm25.weight_of(term) for term in query]
         total = sum(weights) or 1.0
         found: list[dict[int, float]] = []  # per sentence: query word -> the weight it contributes
+        words = list(enumerate(query))
         for _, _, terms in cut:
             hit: dict[int, float] = {}
-            for k, term in enumerate(query):
-                if any(t in terms for t in term.alts):
+            for k, term in words:
+                alts = term.alts
+                if (alts[0] in terms) if len(alts) == 1 else not terms.isdisjoint(alts):
                     hit[k] = weights[k]
-                elif term.parts and any(t in terms for t in term.parts):
+                elif term.parts and not terms.isdisjoint(term.parts):
                     hit[k] = 0.8 * weights[k] * sum(t in terms for t in term.parts) / len(term.parts)
             found.append(hit)
         best = max(range(len(cut)), key=lambda n: (sum(found[n].values()), -n)) if cut else 0
@@ -188,8 +190,8 @@ class PassageIndex:
         if len(text) > max_chars + 120:
             text = text[:max_chars].rsplit(" ", 1)[0] + " …"
         # the question's most specific word elsewhere in the passage: add that sentence too, marked with "…"
-        missing = [k for k in sorted(range(len(query)), key=lambda k: -weights[k])
-                   if any(found[n].get(k, 0.0) > have.get(k, 0.0) for n in range(len(cut)))][:1]
+        better = {k for hit in found for k, w in hit.items() if w > have.get(k, 0.0)}  # elsewhere, and more
+        missing = [k for k in sorted(better, key=lambda k: (-weights[k], k))][:1]
         for k in missing:
             others = [n for n in range(len(cut))
                       if found[n].get(k, 0.0) > have.get(k, 0.0) and not first <= n <= last]

@@ -424,7 +424,7 @@ class BM25:
     the arithmetic of the textbook formula), so a search only adds numbers up; the coverage and the
     matched words are worked out afterwards for the few documents a caller reads them of. A search for
     a few best documents reads the postings best gain first and stops once no unread document can catch
-    up (``best``).
+    up (``Ranking``).
     """
 
     def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
@@ -446,7 +446,7 @@ class BM25:
         for i, counts in enumerate(self.tf):
             for t, f in counts.items():
                 self.gains.setdefault(t, []).append((i, idf[t] * f * (k1 + 1) / (f + norm[i])))
-        self._weights: dict[Term, float] = {}
+        self._about: dict[Term, tuple[float, bool]] = {}  # query word -> (weight_of, knows)
         self._contributions: dict[Term, _Contribution] = {}
 
     def weight(self, term: str) -> float:
@@ -455,17 +455,24 @@ class BM25:
     def weight_of(self, term: Term) -> float:
         """A query word's weight in the coverage: its idf, but at least a third of the rarest word's, so a
         word common in this index (erhvervshus among the facts) still has to be matched."""
-        weight = self._weights.get(term)
-        if weight is None:
-            known = [self.idf[t] for t in (*term.alts, *term.parts) if t in self.idf]
-            if known:
-                weight = max(max(known), self.max_idf / 3)
-            else:
-                weight = 2.0 if term.english else self.max_idf  # unknown Danish words mark a question off the map
-            if len(self._weights) >= _KEPT:
-                self._weights.clear()
-            self._weights[term] = weight
-        return weight
+        about = self._about.get(term)
+        return (about or self._learn(term))[0]
+
+    def knows(self, term: Term) -> bool:
+        """Whether the index has any of a query word's stems (alternatives or parts)."""
+        about = self._about.get(term)
+        return (about or self._learn(term))[1]
+
+    def _learn(self, term: Term) -> tuple[float, bool]:
+        known = [self.idf[t] for t in (*term.alts, *term.parts) if t in self.idf]
+        if known:
+            weight = max(max(known), self.max_idf / 3)
+        else:
+            weight = 2.0 if term.english else self.max_idf  # unknown Danish words mark a question off the map
+        if len(self._about) >= _KEPT:
+            self._about.clear()
+        about = self._about[term] = (weight, bool(known))
+        return about
 
     def _contribution(self, term: Term) -> _Contribution:
         found = self._contributions.get(term)
@@ -526,64 +533,6 @@ class BM25:
                     acc[i] = was + gain  # type: ignore[operator]
         return acc, touched
 
-    def best(self, query: Sequence[Term], limit: int) -> tuple[list[int], dict[int, float], bool] | None:
-        """The ``limit`` best documents in ranking order (exactly as ``scores`` ranks them), their scores,
-        and whether they are all the documents that share a word with the query; None when finding them
-        would cost about as much as scoring every document.
-
-        Every document of the query's rarer words (short postings) is scored in full; the common words'
-        documents are read largest gain first, only as far as needed (Fagin's threshold algorithm). A
-        document not met yet adds at most the next unread gain of each common word; once the
-        ``limit``-th best score met beats the sum of those, no unread document can rank among the best.
-        """
-        words = [self._contribution(term) for term in query]
-        postings = short = 0
-        for word in words:
-            postings += word.size
-            if word.size <= _SHORT:
-                short += word.size
-        if limit < 1 or not postings or short * len(words) > postings:
-            return None  # rather add every posting up
-        seen: dict[int, float] = {}
-        common = []
-        for word in words:
-            if word.size > _SHORT:
-                common.append(word)
-            else:
-                for i in word.adds:
-                    if i not in seen:
-                        seen[i] = _score(words, i)
-        read, complete = 0, False
-        while True:
-            ceiling = 0.0
-            for word in common:
-                if read < word.size:
-                    ceiling += word.by_gain()[read][0]
-            if not ceiling:  # every list read to its end: all documents met
-                complete = True
-                break
-            if len(seen) >= limit and sorted(seen.values(), reverse=True)[limit - 1] > ceiling * (1 + _PARTIAL):
-                break  # the limit-th best met beats any document not met
-            if len(seen) * len(words) * 2 > postings:
-                return None  # no cheaper than adding every posting up
-            upto = max(limit, 2 * read)
-            for word in common:
-                for _, i in word.by_gain()[read:upto]:
-                    if i not in seen:
-                        seen[i] = _score(words, i)
-            read = upto
-        order = sorted(seen, key=seen.__getitem__, reverse=True)
-        # equal scores rank in the order the full search first touches the documents
-        j, stop = 0, (len(order) if complete else min(limit, len(order)))
-        while j < stop:
-            end = j + 1
-            while end < len(order) and seen[order[end]] == seen[order[j]]:
-                end += 1
-            if end - j > 1:
-                order[j:end] = sorted(order[j:end], key=lambda i: _first_touch(words, i))
-            j = end
-        return (order if complete else order[:limit]), seen, complete
-
     def measure(self, query: Sequence[Term], weights: Sequence[float],
                 index: int) -> tuple[float, frozenset[str]]:
         """A document's coverage of the query (the share of the query's weight, ``weights`` from
@@ -632,18 +581,28 @@ class BM25:
         return Ranking(self, query).top(limit)
 
 
-def _score(words: list[_Contribution], doc: int) -> float:
-    """A document's score, added up word by word as ``BM25.scores`` adds it."""
-    score = 0.0
+def _add_scores(words: list[_Contribution], docs: set[int], scores: dict[int, float]) -> None:
+    """The scores of ``docs`` into ``scores``, each added up word by word as ``BM25.scores`` adds it."""
+    if not docs:
+        return
+    for i in docs:
+        scores[i] = 0.0
     for word in words:
-        gain = word.adds.get(doc)
-        if gain is not None:
+        adds = word.adds
+        if word.size <= len(docs):
+            found = [(i, gain) for i, gain in adds.items() if i in docs]
+        else:
+            found = [(i, adds[i]) for i in docs if i in adds]
+        if word.touch is None:  # plain gains
+            for i, gain in found:
+                scores[i] += gain  # type: ignore[operator]
+            continue
+        for i, gain in found:
             if gain.__class__ is tuple:
                 for part in gain:  # type: ignore[union-attr]
-                    score += part
+                    scores[i] += part
             else:
-                score += gain  # type: ignore[operator]
-    return score
+                scores[i] += gain  # type: ignore[operator]
 
 
 def _first_touch(words: list[_Contribution], doc: int) -> tuple[int, int]:
@@ -654,24 +613,121 @@ def _first_touch(words: list[_Contribution], doc: int) -> tuple[int, int]:
 
 
 class Ranking:
-    """One query ranked over one index, once; only as much as the callers ask for."""
+    """One query ranked over one index, only as far as the callers ask, and never twice.
 
-    __slots__ = ("_acc", "_best", "_made", "_order", "_query", "_score", "_touched", "_weights", "base",
-                 "index")
+    The documents of the query's rarer words (short postings) are scored in full first; the common
+    words' documents are then read largest gain first (Fagin's threshold algorithm), only as deep as a
+    question needs: a document not met yet scores at most the sum of each common word's next unread
+    gain (``ceiling``), so once the ``limit``-th best score met beats it, the best ``limit`` are known.
+    When reading that way would cost about as much as adding every posting up, every posting is added
+    up (``BM25.scores``). Either way the scores, and the order (equal scores: the document the full
+    search touches first, first), are exactly those of the full search.
+    """
+
+    __slots__ = ("_acc", "_best", "_ceiling", "_common", "_made", "_order", "_postings", "_query", "_read",
+                 "_seen", "_touched", "_weights", "_words", "base", "index")
 
     def __init__(self, index: BM25, query: Sequence[Term], base: Ranking | None = None) -> None:
         self.index = index
         self.base = base if base is not None and base.index is index and len(base._query) <= len(query) and (
             tuple(query[:len(base._query)]) == tuple(base._query)) else None
         self._query = query
-        self._acc: list[float] | None = None  # every document's score, once everything is ranked
+        self._acc: list[float] | None = None  # every document's score, once every posting is added up
         self._touched: list[int] = []
         self._order: list[int] | None = None  # every document sharing a word with the query, ranked
-        self._best: list[int] = []  # the best documents, when only those were ranked
-        self._score: dict[int, float] = {}  # their scores
+        self._best: list[int] = []  # the best documents, ranked, as far as known
+        self._words: list[_Contribution] | None = None  # for reading best first; [] when that does not pay
+        self._common: list[_Contribution] = []
+        self._seen: dict[int, float] = {}  # documents met, with their scores
+        self._postings = 0
+        self._read = 0  # how far the common words' lists are read
+        self._ceiling = 0.0  # the most a document not met can score; 0.0: every document is met
         self._weights: list[float] | None = None
         self._made: dict[int, Hit] = {}
 
+    # --- reading best first
+    def _begin(self) -> bool:
+        """Score the rarer words' documents; False when reading best first does not pay."""
+        if self._words is None:
+            self._words = []
+            if self._acc is not None:
+                return False
+            words = [self.index._contribution(term) for term in self._query]
+            postings = short = 0
+            for word in words:
+                postings += word.size
+                if word.size <= _SHORT:
+                    short += word.size
+            if not postings or short * len(words) > postings:
+                return False  # rather add every posting up
+            self._words, self._postings = words, postings
+            met: set[int] = set()
+            for word in words:
+                if word.size > _SHORT:
+                    self._common.append(word)
+                else:
+                    met.update(word.adds)
+            _add_scores(words, met, self._seen)
+            self._ceiling = self._ceiling_now()
+        return bool(self._words)
+
+    def _ceiling_now(self) -> float:
+        ceiling, read = 0.0, self._read
+        for word in self._common:
+            if read < word.size:
+                ceiling += word.by_gain()[read][0]
+        return ceiling
+
+    def _deeper(self) -> bool:
+        """Read the common words' lists further; False when that no longer pays."""
+        words, seen = self._words, self._seen
+        assert words
+        if len(seen) * len(words) * 2 > self._postings:
+            self._words = []  # no cheaper than adding every posting up
+            return False
+        read, upto = self._read, max(8, 2 * self._read)
+        met = set()
+        for word in self._common:
+            for _, i in word.by_gain()[read:upto]:
+                if i not in seen:
+                    met.add(i)
+        _add_scores(words, met, seen)
+        self._read = upto
+        self._ceiling = self._ceiling_now()
+        return True
+
+    def _ranked(self, stop: int) -> list[int]:
+        """The documents met, ranked; ties resolved as the full search has them up to place ``stop``."""
+        seen, words = self._seen, self._words
+        assert words
+        order = sorted(seen, key=seen.__getitem__, reverse=True)
+        j, stop = 0, min(stop, len(order))
+        while j < stop:
+            end = j + 1
+            while end < len(order) and seen[order[end]] == seen[order[j]]:
+                end += 1
+            if end - j > 1:
+                order[j:end] = sorted(order[j:end], key=lambda i: _first_touch(words, i))
+            j = end
+        return order
+
+    def _find_best(self, limit: int) -> None:
+        """Read best first until the best ``limit`` are known, or give up on it."""
+        if self._order is not None or len(self._best) >= limit or not self._begin():
+            return
+        seen = self._seen
+        while True:
+            if not self._ceiling:  # every document is met
+                self._order = self._best = self._ranked(len(seen))
+                return
+            if len(seen) >= limit and (sorted(seen.values(), reverse=True)[limit - 1]
+                                       > self._ceiling * (1 + _PARTIAL)):
+                self._best = self._ranked(limit)[:limit]  # the limit-th best met beats any document not met
+                return
+            if not self._deeper():
+                return
+
+    # --- adding every posting up
     def _rank_all(self) -> list[float]:
         if self._acc is None:
             base = self.base
@@ -684,37 +740,62 @@ class Ranking:
         return self._acc
 
     def order(self) -> list[int]:
-        """The documents by descending score; ties keep the order the search first touched them in."""
+        """Every document sharing a word with the query, by descending score; of equal scores, the first
+        touched first."""
         if self._order is None:
             acc = self._rank_all()
             self._order = sorted(self._touched, key=acc.__getitem__, reverse=True)
         return self._order
 
-    def _top(self, limit: int) -> list[int]:
-        if self._order is not None:
-            return self._order[:limit]
-        if len(self._best) < limit and self._acc is None:
-            found = self.index.best(self._query, limit)
-            if found is not None:
-                self._best, self._score, complete = found
-                if complete:
-                    self._order = self._best
-        if len(self._best) >= limit:
-            return self._best[:limit]
-        return self.order()[:limit]
-
+    # --- what callers ask
     def top(self, limit: int) -> list[Hit]:
         """The best ``limit`` hits: ``BM25.search(query, limit)``."""
-        return [self._hit(i) for i in self._top(limit)]
+        self._find_best(limit)
+        best = self._best if len(self._best) >= limit else self.order()
+        return [self._hit(i) for i in best[:limit]]
 
     def within(self, doc: int, limit: int) -> Hit | None:
         """The hit of ``doc`` if it is among the best ``limit``, else None (as ``top(limit)`` has it)."""
-        return self._hit(doc) if doc in self._top(limit) else None
+        if self._order is None and len(self._best) < limit and self._begin():
+            found = self._place(doc, limit)
+            if found is not None:
+                return self._hit(doc) if found else None
+        best = self._best if len(self._best) >= limit else self.order()
+        return self._hit(doc) if doc in best[:limit] else None
+
+    def _place(self, doc: int, limit: int) -> bool | None:
+        """Whether ``doc`` ranks among the best ``limit``, read best first; None: rank everything."""
+        words, seen = self._words, self._seen
+        assert words
+        score = seen.get(doc)
+        if score is None:
+            if not any(doc in word.adds for word in words):
+                return False  # no word of the query: not ranked at all
+            found: dict[int, float] = {}
+            _add_scores(words, {doc}, found)
+            score = found[doc]
+        while self._ceiling and not self._ceiling * (1 + _PARTIAL) < score:
+            if not self._deeper():
+                return None
+        # every document scoring as much as ``doc`` (``doc`` too) is met: count those ranked before it
+        above = 0
+        ties = []
+        for i, value in seen.items():
+            if value > score:
+                above += 1
+            elif value == score:
+                ties.append(i)
+        if above >= limit:
+            return False
+        if len(ties) > 1:
+            mine = _first_touch(words, doc)
+            above += sum(1 for i in ties if _first_touch(words, i) < mine)
+        return above < limit
 
     def _hit(self, doc: int) -> Hit:
         hit = self._made.get(doc)
         if hit is None:
-            score = self._acc[doc] if self._acc is not None else self._score[doc]
+            score = self._acc[doc] if self._acc is not None else self._seen[doc]
             hit = self._made[doc] = Hit(doc, score, ranking=self)
         return hit
 
