@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,15 +291,15 @@ class KnowledgeBase:
             out.append(Term(stems[:1], stems[1:]))
         return out
 
-    def _has_rarest(self, query: list[Term], text: str) -> bool:
+    def _has_rarest(self, query: list[Term], terms: Container[str]) -> bool:
+        """The question's most specific word is among ``terms`` (the stems of what would be quoted)."""
         known = [t for t in query if not t.english or any(a in self.passages.bm25.idf for a in t.alts)]
         if not known:
             return True
         rarest = max(known, key=self.passages.bm25.weight_of)
-        terms = set(self.analyzer.document_terms(text))
         return any(a in terms for a in rarest.alts) or bool(rarest.parts and all(p in terms for p in rarest.parts))
 
-    def _whole(self, query: list[Term], terms: set[str]) -> bool:
+    def _whole(self, query: list[Term], terms: Container[str]) -> bool:
         """Every word but the role itself is there: "the chair of the passenger council" needs the council."""
         for term in query:
             if term.english and not any(a in self.passages.bm25.idf for a in term.alts):
@@ -328,8 +329,14 @@ class KnowledgeBase:
 
     def _mentions(self, index: int, names: list[Term], index_of: BM25 | None = None) -> bool:
         tf = (index_of or self.passages.bm25).tf[index]
-        return all(any(a in tf or a + "s" in tf for a in n.alts) or (n.parts and all(p in tf for p in n.parts))
-                   for n in names)
+        for name in names:  # one of its stems (or its plural), or all its parts
+            for a in name.alts:
+                if a in tf or a + "s" in tf:
+                    break
+            else:
+                if not (name.parts and all(p in tf for p in name.parts)):
+                    return False
+        return True
 
     def _answer(self, rank: _Rankings, query: list[Term], needs: list[str], lang: str, names: list[Term],
                 yes_no: bool = False, context: list[Term] | None = None) -> Answer | None:
@@ -347,7 +354,7 @@ class KnowledgeBase:
             if (own is not None and own.coverage >= self._fact_min(query)
                     and self._mentions(h.index, names, self.fact_index)
                     and self._rarest_in(rarest, self.fact_index, h.index)
-                    and ("person" not in needs or self._whole(query, set(self.fact_index.tf[h.index])))
+                    and ("person" not in needs or self._whole(query, self.fact_index.tf[h.index]))
                     and (fact.answer["da"].startswith(_NOT_COVERED)
                          or all(satisfies(fact.answer["da"] + " " + fact.quote, n) for n in needs))):
                 fact_hits.append((h, own))
@@ -377,8 +384,8 @@ class KnowledgeBase:
             if len(own.matched) < _min_match(len(query)):
                 continue  # most of the question's words must be there, not just its rarest one
             quote = self.passages.quote(hit.index, query)
-            if not self._has_rarest(query, quote.text) or (
-                    "person" in needs and not self._whole(query, set(self.analyzer.document_terms(quote.text)))):
+            quoted = set(self.analyzer.document_terms(quote.text))
+            if not self._has_rarest(query, quoted) or ("person" in needs and not self._whole(query, quoted)):
                 continue  # the question's most specific word is not in what we would quote
             if quote.coverage < self.QUOTE_MIN or _PLACEHOLDER.search(quote.text):
                 continue  # too little of the question, or a template's unfilled field (xx@xx.dk, [Navn])
@@ -405,10 +412,11 @@ class KnowledgeBase:
                     return Answer("refusal", 0.31, lang, fact=fact, missing=missing)
         for hit in rank.search(self.passages.bm25, query, 5):
             if hit.coverage >= 0.4 and self._mentions(hit.index, names):
-                quote = self.passages.quote(hit.index, query)
-                if (self._has_rarest(query, quote.text) and not _PLACEHOLDER.search(quote.text)
-                        and len(hit.matched) >= _min_match(len(query))):
-                    nearest = quote
+                if len(hit.matched) >= _min_match(len(query)):
+                    quote = self.passages.quote(hit.index, query)
+                    if (self._has_rarest(query, set(self.analyzer.document_terms(quote.text)))
+                            and not _PLACEHOLDER.search(quote.text)):
+                        nearest = quote
                 break
         absent: list[str] = []
         if nearest is None and names:

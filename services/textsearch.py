@@ -236,6 +236,7 @@ class Analyzer:
     _sorted: list[str] | None = None  # the stems in order, for completions
     # query token -> its term (None: a stop word), for Danish (False) and English (True) questions
     _terms: dict[bool, dict[str, Term | None]] = field(default_factory=lambda: {False: {}, True: {}})
+    _indexed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # document token -> its stems
 
     def learn(self, texts: Iterable[str]) -> None:
         for text in texts:
@@ -245,6 +246,7 @@ class Analyzer:
                     self.stems.add(stem(token))
         self._sorted = None
         self._cache.clear()  # compounds split by the vocabulary, which has grown
+        self._indexed.clear()
         for known in self._terms.values():
             known.clear()
 
@@ -256,12 +258,12 @@ class Analyzer:
                 folded = re.sub(rf"\b{re.escape(phrase)}\b", " " + danish + " ", folded)
         out: list[Term] = []
         known = self._terms[english]
-        for token in tokens(folded):
+        for token in _TOKEN.findall(fold(folded)):  # as tokens(folded), remembering each token's term
             term = known.get(token, _UNSEEN)
             if term is _UNSEEN:
                 if len(known) >= _TOKENS_KEPT:
                     known.clear()
-                term = known[token] = self._term(token, english)
+                term = known[token] = self._term(token[:-2] if token.endswith("'s") else token, english)
             if term is not None:
                 out.append(term)  # type: ignore[arg-type]
         return out
@@ -307,12 +309,20 @@ class Analyzer:
     def document_terms(self, text: str) -> list[str]:
         """All stems of a document, compound parts included, for indexing."""
         out: list[str] = []
-        for token in tokens(text):
-            if token[0].isdigit():
-                out.append(_digits(token))
-            elif token not in STOP_DA:
-                out.extend(self.expand(token))
+        known = self._indexed
+        for token in _TOKEN.findall(fold(text)):  # as tokens(text), remembering each token's stems
+            stems = known.get(token)
+            if stems is None:
+                if len(known) >= _EXPANSIONS_KEPT:
+                    known.clear()
+                stems = known[token] = self._document_stems(token[:-2] if token.endswith("'s") else token)
+            out += stems
         return out
+
+    def _document_stems(self, token: str) -> tuple[str, ...]:
+        if token[0].isdigit():
+            return (_digits(token),)
+        return () if token in STOP_DA else self.expand(token)
 
     def expand(self, token: str) -> tuple[str, ...]:
         cached = self._cache.get(token)
@@ -537,19 +547,21 @@ class BM25:
                 index: int) -> tuple[float, frozenset[str]]:
         """A document's coverage of the query (the share of the query's weight, ``weights`` from
         ``weight_of``, that it has) and the stems that matched."""
-        total = sum(weights) or 1.0
+        return self._measure(_plan(query, weights), sum(weights) or 1.0, index)
+
+    def _measure(self, plan: list[tuple[str | None, float, Term]], total: float,
+                 index: int) -> tuple[float, frozenset[str]]:
         tf = self.tf[index]
         covered = 0.0
         matched: list[str] = []
-        for term, weight in zip(query, weights, strict=False):
-            alts = term.alts
-            if len(alts) == 1:
-                if alts[0] in tf:
+        for alt, weight, term in plan:
+            if alt is not None:  # one stem
+                if alt in tf:
                     covered += weight
-                    matched.append(alts[0])
+                    matched.append(alt)
                     continue
             else:
-                present = [t for t in alts if t in tf]
+                present = [t for t in term.alts if t in tf]
                 if present:
                     covered += weight
                     if len(present) > 1:  # the first alternative with the best gain, as the search counted
@@ -581,16 +593,29 @@ class BM25:
         return Ranking(self, query).top(limit)
 
 
-def _add_scores(words: list[_Contribution], docs: set[int], scores: dict[int, float]) -> None:
-    """The scores of ``docs`` into ``scores``, each added up word by word as ``BM25.scores`` adds it."""
+def _add_scores(words: list[_Contribution], docs: set[int], scores: dict[int, float], rare: bool) -> None:
+    """The scores of ``docs`` into ``scores``, each added up word by word as ``BM25.scores`` adds it.
+    ``rare``: ``docs`` are all the documents of the query's rarer words (short postings); else they
+    have none of those words."""
     if not docs:
         return
     for i in docs:
         scores[i] = 0.0
     for word in words:
         adds = word.adds
-        if word.size <= len(docs):
+        if word.size <= _SHORT:
+            if not rare:
+                continue
+            found: Iterable[tuple[int, float | tuple[float, ...]]] = adds.items()
+        elif word.size <= len(docs):
             found = [(i, gain) for i, gain in adds.items() if i in docs]
+        elif word.touch is None:  # plain gains, of a word in more documents than asked for
+            get = adds.get
+            for i in docs:
+                gain = get(i)
+                if gain is not None:
+                    scores[i] += gain  # type: ignore[operator]
+            continue
         else:
             found = [(i, adds[i]) for i in docs if i in adds]
         if word.touch is None:  # plain gains
@@ -603,6 +628,12 @@ def _add_scores(words: list[_Contribution], docs: set[int], scores: dict[int, fl
                     scores[i] += part
             else:
                 scores[i] += gain  # type: ignore[operator]
+
+
+def _plan(query: Sequence[Term], weights: Sequence[float]) -> list[tuple[str | None, float, Term]]:
+    """Each query word with its weight, and its stem when it has just one."""
+    return [(term.alts[0] if len(term.alts) == 1 else None, weight, term)
+            for term, weight in zip(query, weights, strict=False)]
 
 
 def _first_touch(words: list[_Contribution], doc: int) -> tuple[int, int]:
@@ -624,8 +655,8 @@ class Ranking:
     search touches first, first), are exactly those of the full search.
     """
 
-    __slots__ = ("_acc", "_best", "_ceiling", "_common", "_made", "_order", "_postings", "_query", "_read",
-                 "_seen", "_touched", "_weights", "_words", "base", "index")
+    __slots__ = ("_acc", "_best", "_ceiling", "_common", "_made", "_order", "_plan", "_postings", "_query",
+                 "_read", "_seen", "_total", "_touched", "_words", "base", "index")
 
     def __init__(self, index: BM25, query: Sequence[Term], base: Ranking | None = None) -> None:
         self.index = index
@@ -642,7 +673,8 @@ class Ranking:
         self._postings = 0
         self._read = 0  # how far the common words' lists are read
         self._ceiling = 0.0  # the most a document not met can score; 0.0: every document is met
-        self._weights: list[float] | None = None
+        self._plan: list[tuple[str | None, float, Term]] | None = None  # for measuring coverage
+        self._total = 1.0
         self._made: dict[int, Hit] = {}
 
     # --- reading best first
@@ -667,7 +699,7 @@ class Ranking:
                     self._common.append(word)
                 else:
                     met.update(word.adds)
-            _add_scores(words, met, self._seen)
+            _add_scores(words, met, self._seen, True)
             self._ceiling = self._ceiling_now()
         return bool(self._words)
 
@@ -691,7 +723,7 @@ class Ranking:
             for _, i in word.by_gain()[read:upto]:
                 if i not in seen:
                     met.add(i)
-        _add_scores(words, met, seen)
+        _add_scores(words, met, seen, False)
         self._read = upto
         self._ceiling = self._ceiling_now()
         return True
@@ -772,7 +804,7 @@ class Ranking:
             if not any(doc in word.adds for word in words):
                 return False  # no word of the query: not ranked at all
             found: dict[int, float] = {}
-            _add_scores(words, {doc}, found)
+            _add_scores(words, {doc}, found, False)  # met already if a rarer word had it
             score = found[doc]
         while self._ceiling and not self._ceiling * (1 + _PARTIAL) < score:
             if not self._deeper():
@@ -800,6 +832,8 @@ class Ranking:
         return hit
 
     def measure(self, doc: int) -> tuple[float, frozenset[str]]:
-        if self._weights is None:
-            self._weights = [self.index.weight_of(t) for t in self._query]
-        return self.index.measure(self._query, self._weights, doc)
+        """``doc``'s coverage of the query and the stems that matched (``BM25.measure``)."""
+        if self._plan is None:
+            weights = [self.index.weight_of(t) for t in self._query]
+            self._plan, self._total = _plan(self._query, weights), sum(weights) or 1.0
+        return self.index._measure(self._plan, self._total, doc)
