@@ -373,26 +373,24 @@ class Hit:
 
     __slots__ = ("_coverage", "_matched", "_ranking", "index", "score")
 
-    def __init__(self, index: int, score: float, coverage: float | None = None,
-                 matched: frozenset[str] | None = None, ranking: Ranking | None = None) -> None:
-        self.index, self.score = index, score
-        self._coverage, self._matched, self._ranking = coverage, matched, ranking
+    def __init__(self, index: int, score: float, ranking: Ranking) -> None:
+        self.index, self.score, self._ranking = index, score, ranking
 
     @property
     def coverage(self) -> float:
-        if self._coverage is None:
-            self._measure()
-        return self._coverage  # type: ignore[return-value]
+        try:
+            return self._coverage
+        except AttributeError:
+            self._coverage, self._matched = self._ranking.measure(self.index)
+            return self._coverage
 
     @property
     def matched(self) -> frozenset[str]:
-        if self._matched is None:
-            self._measure()
-        return self._matched  # type: ignore[return-value]
-
-    def _measure(self) -> None:
-        assert self._ranking is not None
-        self._coverage, self._matched = self._ranking.measure(self.index)
+        try:
+            return self._matched
+        except AttributeError:
+            self._coverage, self._matched = self._ranking.measure(self.index)
+            return self._matched
 
     def __repr__(self) -> str:
         return (f"Hit(index={self.index}, score={self.score}, coverage={self.coverage}, "
@@ -788,10 +786,14 @@ class Ranking:
 
     def within(self, doc: int, limit: int) -> Hit | None:
         """The hit of ``doc`` if it is among the best ``limit``, else None (as ``top(limit)`` has it)."""
-        if self._order is None and len(self._best) < limit and self._begin():
-            found = self._place(doc, limit)
-            if found is not None:
-                return self._hit(doc) if found else None
+        if self._order is None and len(self._best) < limit:
+            if self._begin():
+                found = self._place(doc, limit)
+                if found is not None:
+                    return self._hit(doc) if found else None
+            acc = self._rank_all()
+            if len(self._touched) <= limit:  # all of them
+                return self._hit(doc) if acc[doc] else None
         best = self._best if len(self._best) >= limit else self.order()
         return self._hit(doc) if doc in best[:limit] else None
 
@@ -828,7 +830,7 @@ class Ranking:
         hit = self._made.get(doc)
         if hit is None:
             score = self._acc[doc] if self._acc is not None else self._seen[doc]
-            hit = self._made[doc] = Hit(doc, score, ranking=self)
+            hit = self._made[doc] = Hit(doc, score, self)
         return hit
 
     def measure(self, doc: int) -> tuple[float, frozenset[str]]:
