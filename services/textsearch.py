@@ -398,7 +398,7 @@ class Hit:
 
 
 _KEPT = 4096  # query words whose weight and contribution an index remembers (bounded against new words)
-_SHORT = 40  # a query word in more documents than this is common: ``BM25.best`` reads it best first
+_SHORT = 40  # a query word in more documents than this is common: a ``Ranking`` reads it best first
 _PARTIAL = 1e-9  # a bound must beat a score by this much (relative): sums in another order round differently
 
 
@@ -541,14 +541,10 @@ class BM25:
                     acc[i] = was + gain  # type: ignore[operator]
         return acc, touched
 
-    def measure(self, query: Sequence[Term], weights: Sequence[float],
+    def measure(self, plan: list[tuple[str | None, float, Term]], total: float,
                 index: int) -> tuple[float, frozenset[str]]:
-        """A document's coverage of the query (the share of the query's weight, ``weights`` from
-        ``weight_of``, that it has) and the stems that matched."""
-        return self._measure(_plan(query, weights), sum(weights) or 1.0, index)
-
-    def _measure(self, plan: list[tuple[str | None, float, Term]], total: float,
-                 index: int) -> tuple[float, frozenset[str]]:
+        """A document's coverage of a query (the share of the query's weight that it has: ``plan`` gives
+        each word's weight, ``weight_of``, and ``total`` their sum) and the stems that matched."""
         tf = self.tf[index]
         covered = 0.0
         matched: list[str] = []
@@ -838,4 +834,4 @@ class Ranking:
         if self._plan is None:
             weights = [self.index.weight_of(t) for t in self._query]
             self._plan, self._total = _plan(self._query, weights), sum(weights) or 1.0
-        return self.index._measure(self._plan, self._total, doc)
+        return self.index.measure(self._plan, self._total, doc)

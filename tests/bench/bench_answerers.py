@@ -7,7 +7,9 @@ work) and times each answerer with ``time.process_time_ns`` (CPU, not wall: the 
 Each question is asked ``--reps`` times per answerer and its cheapest run counts; the table gives the
 mean, p50 and p99 over the questions, in microseconds. The corpus: every question and earlier turn in
 ``../shared/eval/dev.yaml`` (in its language), every sentence in ``knowledge/tests/{da,en}/*.yaml`` and
-every line of ``tests/bench/questions.txt`` (in Danish and in English).
+every line of ``tests/bench/questions.txt`` (in Danish and in English). ``facts.lookup+context`` asks
+the same questions as the turn after a curated fact's answer, with that answer's terms as the context
+(handlers/facts.py passes them on), as later turns of a conversation are asked.
 """
 from __future__ import annotations
 
@@ -69,6 +71,9 @@ def answerers(args: argparse.Namespace) -> dict[str, Callable[[str, str], Any]]:
     if not args.no_facts:
         facts = KnowledgeBase.load(knowledge)
         out["facts.lookup"] = lambda q, lang: facts.lookup(q, lang)
+        before = facts.lookup("Hvilke kommuner er med i borgmesterpagten?", "da")
+        context = tuple(before.terms[:6]) if before is not None else ()  # handlers.facts.MAX_CONTEXT_TERMS
+        out["facts.lookup+context"] = lambda q, lang: facts.lookup(q, lang, context)
     if not args.no_budget:
         book = BudgetBook(load_tables(knowledge / "tables"))
         out["budget.answer"] = lambda q, lang: book.answer(q, lang)
@@ -96,13 +101,13 @@ def main() -> None:
     args = parser.parse_args()
     questions = corpus()
     print(f"{len(questions)} questions, {args.reps} runs each, CPU time (time.process_time_ns)")
-    print(f"{'answerer':18s} {'mean us':>9s} {'p50 us':>9s} {'p99 us':>9s} {'max us':>9s}")
+    print(f"{'answerer':22s} {'mean us':>9s} {'p50 us':>9s} {'p99 us':>9s} {'max us':>9s}")
     for name, fn in answerers(args).items():
         for q, lang in questions[:20]:  # warm up: first-call costs (imports, lazily built indexes)
             fn(q, lang)
         ns = sorted(measure(fn, questions, args.reps))
         us = [n / 1000 for n in ns]
-        print(f"{name:18s} {statistics.mean(us):9.1f} {us[len(us) // 2]:9.1f} "
+        print(f"{name:22s} {statistics.mean(us):9.1f} {us[len(us) // 2]:9.1f} "
               f"{us[min(len(us) - 1, int(len(us) * 0.99))]:9.1f} {us[-1]:9.1f}")
 
 
