@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -62,6 +63,7 @@ class TeamsBot(ActivityHandler):
         activity = turn_context.activity
         stored = (await self.storage.read([key])).get(key, {})
         etag = stored.pop("e_tag", None)
+        before = _snapshot(stored) if etag else None  # handlers change the state in place
         turn = to_turn(activity, self.services, self.renderer, stored)
         turn.confidential = bool((stored.get("flow") or {}).get("confidential"))  # e.g. "annuller" mid-report
         if forced_intent:
@@ -72,6 +74,8 @@ class TeamsBot(ActivityHandler):
         try:
             if turn.confidential and not turn.state:
                 await self.storage.delete([key])  # a confidential turn leaves no empty row behind
+            elif before is not None and _snapshot(turn.state) == before:
+                pass  # unchanged (the same question again): nothing to write, as botbuilder's BotState does
             else:
                 await self.storage.write({key: {**turn.state, "e_tag": etag}})
         except ConcurrencyConflict:
@@ -102,6 +106,14 @@ async def send_replies(turn_context: TurnContext, activities: list[Activity]) ->
     if any(activity.type != ActivityTypes.trace for activity in activities):
         turn_context.responded = True
     return responses
+
+
+def _snapshot(state: dict) -> str | None:
+    """The state as text, to tell whether a turn changed it; None (always write) if it is not plain JSON."""
+    try:
+        return json.dumps(state, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
 
 
 def state_key(channel_id: str, conversation_id: str) -> str:
