@@ -106,3 +106,23 @@ def test_replies_render_as_teams_markdown_lists_and_paragraphs():
 
     assert teams_markdown("Flere kan hjælpe:\n• A – x\n• B – y\nVil du?") == (
         "Flere kan hjælpe:\n\n- A – x\n- B – y\n\nVil du?")
+
+
+async def test_the_same_question_again_leaves_the_state_row_alone_and_follow_ups_still_work(bot, sqlite_url):
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    path = make_url(sqlite_url).database
+
+    def etags() -> list[str]:
+        with sqlite3.connect(path) as conn:
+            return [row[0] for row in conn.execute("SELECT etag FROM bot_state ORDER BY key")]
+
+    first = await bot.say("hvad betaler Hjørring til Børnehus Nord i 2021?")
+    assert "489.473" in first
+    written = etags()
+    assert await bot.say("hvad betaler Hjørring til Børnehus Nord i 2021?") == first
+    assert etags() == written  # nothing changed, nothing written
+    assert "1.527.364" in await bot.say("og Aalborg?")  # the follow-up reads the context the first turn stored
+    assert etags() != written  # the new context is written
