@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 ALL: list[str] = [
     "Aalborg",
@@ -79,6 +80,7 @@ def _strip_genitive(word: str) -> list[str]:
     return forms
 
 
+@lru_cache(maxsize=8192)  # words recur (every answerer resolves the same question); bounded like the stem cache
 def _match_word(word: str) -> str | None:
     if word in _STOP:
         return None
