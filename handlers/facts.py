@@ -1,8 +1,9 @@
 """Free questions answered from the curated facts and document passages, always with the source.
 
-Proposes a Candidate to handlers.question: a curated fact (0.6-0.85), a quoted passage (0.45-0.65), or
-an honest "the documents don't cover that" (0.31) that says what the documents do cover and who to ask.
-Greetings and gibberish get no candidate, so they reach the general fallback.
+Proposes a Candidate to handlers.question: a curated fact (0.62-0.96; the overview of a subject or the
+meeting's agenda items 0.9), a quoted passage (0.45-0.65), or an honest "the documents don't cover that"
+(0.31) that says what the documents do cover and who to ask. Greetings and gibberish get no candidate, so
+they reach the general fallback. A curated "Ja." / "No," lead is dropped when the question was not yes/no.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from bot.turn import Turn
 from handlers.question import Candidate
-from services.facts import Answer
+from services.facts import Answer, Fact, drop_yes_no_lead, is_yes_no
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,21 @@ async def answer(turn: Turn, question: str) -> Candidate | None:
 
 
 def render(turn: Turn, result: Answer, question: str) -> str:
+    yes_no = is_yes_no(question)
+
+    def said(fact: Fact) -> str:  # "Ja. ..." answers a yes/no question, not "hvad er ...?"
+        text = fact.answer.get(turn.lang) or fact.answer["da"]
+        return text if yes_no else drop_yes_no_lead(text)
+
     if result.kind == "fact" and result.fact is not None:
         fact = result.fact
-        return turn.t(INTENT, "fact", answer=fact.answer.get(turn.lang) or fact.answer["da"], quote=fact.quote,
-                      title=fact.title, lines=fact.where)
+        return turn.t(INTENT, "fact", answer=said(fact), quote=fact.quote, title=fact.title, lines=fact.where)
     if result.kind == "facts" and result.fact is not None:
-        items = [{"answer": f.answer.get(turn.lang) or f.answer["da"], "title": f.title, "lines": f.where}
-                 for f in (result.fact, *result.others)]
+        items = [{"answer": said(f), "title": f.title, "lines": f.where} for f in (result.fact, *result.others)]
         return turn.t(INTENT, "facts", items=items)
+    if result.kind == "agenda":
+        items = [{"answer": said(f), "lines": f.where} for f in result.others]
+        return turn.t(INTENT, "agenda", items=items)
     if result.kind == "passage" and result.quote is not None:
         quote = result.quote
         return turn.t(INTENT, "passage", quote=quote.text, title=quote.title, lines=quote.where)

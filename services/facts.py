@@ -12,6 +12,7 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -27,6 +28,7 @@ from services.textsearch import (
     Ranking,
     Term,
     fold,
+    tokens,
 )
 
 # What a question asks for, and what a quoted sentence must then contain to answer it.
@@ -78,9 +80,39 @@ _GENERIC_NAMES = frozenset("kkr nordjylland region danmark kommune kommuner kl e
 # Questions answered yes or no ("Kan KKR ...?", "Is KKR obliged ...?"): about rules, not about whom to call.
 _YES_NO = re.compile(r"^\W*(kan|må|skal|er|har|bliver|gælder|bør|can|may|must|is|are|does|do|should|has|have)\b", re.I)
 _FOLLOWUP = re.compile(r"^\W*(og|men|hvad med|hvad så med|what about|and|how about|også|also)\b", re.I)
+_YES_NO_LEAD = re.compile(r"^(Ja|Nej|Yes|No)[.,]\s+(?=\S)")
+# Words that frame an overview question rather than name its subject: "hvad handler X om?", "hvad står der i
+# X?", "hvad skal KKR beslutte om X?", "what is item 3.4 about?" (English questions arrive mapped to Danish).
+_DECISION_WORDS = """beslutte beslutter besluttes beslutning beslutningen indstilling indstillingen indstilles
+indstiller stilling godkende godkender godkendes godkendelse vedtage vedtager vedtages vedtagelse""".split()
+_AGENDA_WORDS = """dagsorden dagsordenen dagsordener punkt punktet punkter punkterne møde mødet møder kkr-møde
+kkr-mødet kkr-mødets""".split() + _DECISION_WORDS  # alone, they ask what is on the meeting's agenda
+_FRAME_WORDS = """handle handler handlede laver lave står stå siger sige indeholder indeholde indhold beskriver
+beskrive skriver skrive skrev fortæl fortælle forklar forklare overblik oversigt overordnet overordnede kort
+generelt kl nordjylland nordjyske nordjysk dokument dokumentet dokumenterne bilag bilaget bilagene tage
+tager""".split() + _AGENDA_WORDS
+# KKR frames a question about a decision or the meeting ("hvad skal KKR beslutte om X?"), but "hvad skal KKR gøre
+# i Passagerrådene?" asks about KKR's part.
+_KKR_WORDS = ("kkr",)
+# A request to the bot, not a question about the documents ("can you book a meeting room for me?").
+_REQUEST = re.compile(r"^\W*((can|could|would|will) you (please )?(book|reserve|send|make|create|schedule|arrange|"
+                      r"order|call|e-?mail|remind|print)|(kan|vil|gider) du (lige |venligst |ikke )?(booke|bestille|"
+                      r"reservere|sende|lave|oprette|ringe|maile|minde|printe))\b", re.I)
 
 
 _LOADED: dict[tuple, KnowledgeBase] = {}  # the knowledge base is read-only after indexing
+_ROLES_KEPT = 4096  # query words whose part in an overview question a knowledge base remembers
+
+
+class _Role(NamedTuple):
+    """A query word's part in an overview question (see ``KnowledgeBase._overview``)."""
+
+    frame: bool
+    agenda: bool
+    kkr: bool
+    decision: bool
+    topics: frozenset[int]  # the overviews (indexes into ``KnowledgeBase.topics``) whose subject it names
+    known: bool  # the passages or the facts have it
 
 
 class _Rankings:
@@ -116,6 +148,8 @@ class Fact:
     lines: tuple[int, int]
     title: str
     section: str
+    topic: str = ""  # the subject this fact gives an overview of ("frikommuneforsøg", "børnehus nord", ...)
+    agenda: bool = False  # an item of the meeting's agenda: listed when asked what is on the agenda
 
     @property
     def where(self) -> str:
@@ -125,7 +159,7 @@ class Fact:
 
 @dataclass(frozen=True)
 class Answer:
-    kind: str  # "fact" | "passage" | "refusal"
+    kind: str  # "fact" | "facts" | "agenda" | "passage" | "refusal"
     score: float
     lang: str
     fact: Fact | None = None
@@ -133,7 +167,7 @@ class Answer:
     nearest: Quote | None = None  # for a refusal: the closest thing the documents do say
     missing: str = ""  # for a refusal: what the question asked that the documents lack (phone, date, ...)
     terms: tuple[str, ...] = ()  # the question's stems, kept for follow-ups
-    others: tuple[Fact, ...] = field(default=())  # kind "facts": further facts that fit as well
+    others: tuple[Fact, ...] = field(default=())  # kind "facts": further facts that fit as well; "agenda": the items
     absent: tuple[str, ...] = ()  # for a refusal: names in the question the closest passage does not mention
 
 
@@ -177,10 +211,16 @@ def load_facts(path: Path, passages: list[Passage]) -> list[Fact]:
         if fid in seen:
             raise KnowledgeError(f"{where}: field 'id' repeats")
         seen.add(fid)
+        topic = item.get("topic", "")
+        if not isinstance(topic, str):
+            raise KnowledgeError(f"{where}: field 'topic' must be text")
+        agenda = item.get("agenda", False)
+        if not isinstance(agenda, bool):
+            raise KnowledgeError(f"{where}: field 'agenda' must be true or false")
         out.append(Fact(fid, tuple(str(a) for a in ask), str(item.get("keywords", "")),  # type: ignore[union-attr]
                         {k: str(v).strip() for k, v in answer.items()},  # type: ignore[union-attr]
                         str(_field(item, "quote", str, where)).strip(), (lines[0], lines[1]),  # type: ignore[index]
-                        owner.title, owner.section))
+                        owner.title, owner.section, topic.strip(), agenda))
     return out
 
 
@@ -197,6 +237,20 @@ def asks_for(question: str) -> list[str]:
     if any(word in folded for word in _WHO_WORDS) and (_WHO_IS_ROLE.search(folded) or _WHO_CHAIRS.search(folded)):
         needs.append("person")
     return needs
+
+
+def is_yes_no(question: str) -> bool:
+    """A question answered yes or no ("Kan KKR ...?", "Is KKR obliged ...?")."""
+    return bool(_YES_NO.match(question))
+
+
+def drop_yes_no_lead(answer: str) -> str:
+    """A curated answer without its "Ja." / "No," lead, for a question that did not ask yes or no."""
+    match = _YES_NO_LEAD.match(answer)
+    if match is None:
+        return answer
+    rest = answer[match.end():]
+    return rest[:1].upper() + rest[1:]
 
 
 def has_person(text: str) -> bool:
@@ -226,9 +280,19 @@ class KnowledgeBase:
         self.analyzer.learn(p.text for p in passages)
         self.analyzer.learn(f.keywords + " " + " ".join(f.ask) for f in facts)
         self.passages = PassageIndex(passages, self.analyzer)
-        self.facts = facts
+        # Overviews answer a question about their subject as a whole and agenda items are listed; neither is
+        # searched, so a question about a detail gets the fact or passage on that detail, or an honest no.
+        self.agenda = sorted((f for f in facts if f.agenda), key=lambda f: f.lines)
+        self.topics = [(f, frozenset(self._stems(f.topic))) for f in facts if f.topic and not f.agenda]
+        self.facts = [f for f in facts if not f.agenda and not f.topic]
         self.fact_index = BM25([self.analyzer.document_terms(
-            " ".join(f.ask) + " " + f.keywords + " " + f.quote + " " + f.answer["da"] + " " + f.title) for f in facts])
+            " ".join(f.ask) + " " + f.keywords + " " + f.quote + " " + f.answer["da"] + " " + f.title)
+            for f in self.facts])
+        self.frame = frozenset(self._stems(" ".join(_FRAME_WORDS)))
+        self.agenda_words = frozenset(self._stems(" ".join(_AGENDA_WORDS)))
+        self.decision_words = frozenset(self._stems(" ".join(_DECISION_WORDS)))
+        self.kkr = frozenset(self._stems(" ".join(_KKR_WORDS)))
+        self._roles: dict[Term, _Role] = {}  # query word -> its part in an overview question (bounded memo)
 
     @classmethod
     def load(cls, knowledge_dir: Path) -> KnowledgeBase:
@@ -246,9 +310,14 @@ class KnowledgeBase:
     def terms(self, question: str, lang: str) -> list[Term]:
         return self.analyzer.terms(question, english=lang == "en")
 
+    def _stems(self, text: str) -> list[str]:
+        """The main stem of each word of ``text`` ("kkr-mødet" whole, not its parts), numbers as digits."""
+        return [self.analyzer.expand(t)[0] if t[0].isalpha() else re.sub(r"[.,]", "", t)
+                for t in tokens(text) if t not in STOP_DA]
+
     def lookup(self, question: str, lang: str, context: tuple[str, ...] = ()) -> Answer | None:
         """The best answer to a free question; None for greetings and text with nothing to look up."""
-        if _GREETING.match(question.strip()):
+        if _GREETING.match(question.strip()) or _REQUEST.match(question):
             return None
         query = self.terms(question, lang)
         known = [t for t in query if self.passages.bm25.knows(t)]
@@ -256,9 +325,12 @@ class KnowledgeBase:
         questionlike = "?" in question or bool(words and words[0] in QUESTION_WORDS)
         if not known and not (questionlike and (len(query) >= 2 or context)):
             return None  # gibberish or chit-chat: leave it to the fallback
+        needs = asks_for(question)
+        overview = self._overview(query, needs, lang, questionlike)
+        if overview is not None:
+            return overview
         if len(query) == 1 and not context and self.passages.bm25.weight_of(query[0]) < 0.4 * self.passages.bm25.max_idf:
             return None  # one everyday word ("hvordan går det?"): nothing to look up
-        needs = asks_for(question)
         names = self.proper_names(question)
         yes_no = bool(_YES_NO.match(question))
         extra = [Term((t,)) for t in context if t not in {a for q in query for a in q.alts}]
@@ -279,6 +351,67 @@ class KnowledgeBase:
         if not questionlike and not known:
             return None
         return self._refusal(rank, query, needs, lang, names, question)
+
+    @staticmethod
+    def _has(term: Term, stems: Container[str]) -> bool:
+        """One of the word's stems is among ``stems``, or all of its compound parts are."""
+        return any(a in stems for a in term.alts) or bool(term.parts and all(p in stems for p in term.parts))
+
+    def _role(self, term: Term) -> _Role:
+        """What a query word is to an overview question: frame, agenda, KKR or decision word, the overviews
+        whose subject it names, and whether the documents know it (worked out once per word)."""
+        role = self._roles.get(term)
+        if role is None:
+            if len(self._roles) >= _ROLES_KEPT:
+                self._roles.clear()
+            role = self._roles[term] = _Role(
+                self._has(term, self.frame), self._has(term, self.agenda_words), self._has(term, self.kkr),
+                self._has(term, self.decision_words),
+                frozenset(n for n, (_, topic) in enumerate(self.topics) if self._has(term, topic)),
+                self.passages.bm25.knows(term) or self.fact_index.knows(term))
+        return role
+
+    def _overview(self, query: list[Term], needs: list[str], lang: str, questionlike: bool) -> Answer | None:
+        """A question about nothing but a subject of the documents ("hvad er frikommuneforsøg?", "tell me
+        about the passenger councils", "hvad skal KKR beslutte om Børnehus Nord?") gets the curated overview
+        of that subject; a question (not a request: "mine punkter") about nothing but the meeting ("hvilke
+        punkter er der på dagsordenen?") gets the agenda. Words of the frame ("handler", "beslutte", "punkt")
+        need not name the subject; in an English question, words the documents do not know are left out (a
+        Danish one is off the map: no overview)."""
+        roles = [self._role(t) for t in query]
+        if lang == "en":  # not "asked", but "deadline" (frist: a fact's word)
+            query, roles = [t for t, r in zip(query, roles, strict=True) if r.known], [r for r in roles if r.known]
+        meeting = any(r.agenda for r in roles)  # the agenda or a decision
+        subject = [r for r in roles if not r.frame and not (meeting and r.kkr)]
+        stems = tuple(dict.fromkeys(t.alts[0] for t in query))
+        if not subject:
+            if questionlike and meeting:
+                if needs:  # "hvornår er KKR-mødet?": the bundle does not say
+                    return Answer("refusal", 0.31, lang, missing=needs[0])
+                return Answer("agenda", 0.9, lang, others=tuple(self.agenda), terms=stems) if self.agenda else None
+            subject = roles  # "hvad er KKR?": the frame word is the subject
+        if not subject:
+            return None
+        covering = frozenset.intersection(*(r.topics for r in subject))
+        if not covering:
+            return None
+        decision = any(r.decision for r in roles)
+        found = []
+        for n in covering:
+            fact, topic = self.topics[n]
+            decides = not self.decision_words.isdisjoint(topic)
+            found.append((decides == decision, sum(n in r.topics for r in roles) / len(topic), -n, fact))
+        found.sort(key=lambda f: f[:3], reverse=True)
+        best = found[0]
+        facts = [fact for fits, share, _, fact in found[:3] if fits == best[0] and share >= 0.5 * best[1]]
+        fact = facts[0]
+        missing = next((n for n in needs if not satisfies(fact.answer["da"] + " " + fact.quote, n)), "")
+        if missing:  # "hvornår blev Limfjordsrådet stiftet?": the overview lacks the date asked for
+            return Answer("refusal", 0.31, lang, fact=fact, missing=missing)
+        if len(facts) > 1:  # "hvad handler punkt 3.4 om?": the result contract and the framework agreement
+            return Answer("facts", 0.9, lang, fact=fact, others=tuple(facts[1:]), terms=stems)
+        # "hvornår blev resultatkontrakten underskrevet?": the curated answer on the very subject has the date
+        return Answer("fact", 0.96 if needs else 0.9, lang, fact=fact, terms=stems)
 
     def proper_names(self, question: str) -> list[Term]:
         """Named things in the question (Midtjylland, Odense, Passagerpulsen) that an answer must mention."""
@@ -311,8 +444,8 @@ class KnowledgeBase:
         return True
 
     def _fact_min(self, query: list[Term]) -> float:
-        """Short questions must be matched whole: with three words, missing one is missing the point."""
-        return self.FACT_MIN
+        """Short questions must be matched whole: with two words, missing one is missing the point."""
+        return 0.99 if len(query) == 2 else self.FACT_MIN
 
     def _rarest(self, query: list[Term]) -> Term | None:
         """The question's most specific word: the rarest in the passages of those they have."""
@@ -446,4 +579,4 @@ class KnowledgeBase:
         return out
 
     def fact(self, fid: str) -> Fact | None:
-        return next((f for f in self.facts if f.id == fid), None)
+        return next((f for f in (*self.facts, *self.agenda) if f.id == fid), None)

@@ -186,6 +186,9 @@ EN_PHRASES: dict[str, str] = {
     "local politicians": "kommunalpolitikere", "local politician": "kommunalpolitiker",
     "interest groups": "interesseorganisationer", "opening speech": "åbningstale", "public sector": "offentlige",
     "welfare educations": "velfærdsuddannelserne", "sustainability leaders": "bæredygtighedsledere", "district council": "kommunalbestyrelse",
+    "pedagogue education": "pædagoguddannelsen", "pedagogue training": "pædagoguddannelsen",
+    "social agreement": "socialaftale", "health secretariat": "sundhedssekretariat",
+    "proximity reform": "nærhedsreform", "climate strategy": "klimastrategi",
 }
 # Danish phrases whose words alone are everyday words ("gå til" = turn to).
 DA_PHRASES: dict[str, str] = {

@@ -10,7 +10,15 @@ import pytest
 import yaml
 
 from bot.settings import ROOT
-from services.facts import KnowledgeBase, KnowledgeError, asks_for, has_person, load_facts
+from services.facts import (
+    KnowledgeBase,
+    KnowledgeError,
+    asks_for,
+    drop_yes_no_lead,
+    has_person,
+    is_yes_no,
+    load_facts,
+)
 from services.passages import load_passages
 
 KNOWLEDGE = ROOT / "knowledge"
@@ -156,6 +164,115 @@ def test_broken_facts_file_names_file_and_field(tmp_path: Path) -> None:
         load_facts(broken, passages)
 
 
+# ----------------------------------------------------------------------------- overviews and the agenda
+@pytest.mark.parametrize("lang,question,fact_id", [
+    ("da", "hvad er frikommuneforsøg?", "frikommune_oversigt"),
+    ("da", "Hvad handler brevene om Frikommuneforsøg II om?", "frikommune_oversigt"),
+    ("en", "what is the free municipality trial?", "frikommune_oversigt"),
+    ("da", "hvad laver Limfjordsrådet?", "limfjordsraadet_oversigt"),
+    ("da", "Hvad skal KKR beslutte om Limfjordsrådets masterplan?", "limfjord_masterplan_oversigt"),
+    ("da", "hvad er klimaambitionen?", "klima_oversigt"),
+    ("en", "what does the document say about climate?", "klima_oversigt"),
+    ("da", "hvad står der i resultatkontrakten?", "erhvervshus_resultatkontrakt_oversigt"),
+    ("da", "hvad handler rammeaftalen om?", "rammeaftale_oversigt"),
+    ("en", "what is the purpose of the business house?", "erhvervshus_oversigt"),
+    ("da", "hvad er det nordjyske sundhedssekretariat?", "sekretariater_oversigt"),
+    ("en", "what is the social agreement secretariat?", "sekretariater_oversigt"),
+    ("da", "hvad skal KKR beslutte om Børnehus Nord?", "boernehus_oversigt"),
+    ("en", "what is KKR asked to decide about Børnehus Nord?", "boernehus_oversigt"),
+    ("en", "tell me about the passenger councils", "passagerraad_oversigt"),
+    ("da", "hvad er passagerpulsen?", "passagerpulsen_oversigt"),
+    ("da", "hvad er sexisme?", "sexisme_oversigt"),
+])
+def test_a_question_about_a_subject_as_a_whole_gets_its_overview(kb: KnowledgeBase, lang, question, fact_id) -> None:
+    answer = kb.lookup(question, lang)
+    assert answer is not None and answer.kind == "fact" and answer.fact.id == fact_id, (question, answer)
+    assert answer.score >= 0.9
+
+
+@pytest.mark.parametrize("lang,question,fact_id", [
+    ("da", "Hvor ligger Erhvervshus Nordjylland?", "erhvervshus_placering"),  # a detail of a subject with an overview
+    ("da", "Hvad er Limfjordsrådets formål?", "limfjord_formaal"),
+    ("da", "Hvordan forebygger man sexisme?", "sexisme_politik_kodeks"),
+    ("da", "Hvem kan stille forslag til dagsordenen for Passagerrådet?", "passagerraad_dagsorden_forslag"),
+    ("da", "Hvad skal KKR gøre i Passagerrådene?", "kkr_tilbagemelding_passagerraad"),
+])
+def test_a_question_about_a_detail_still_gets_the_detail(kb: KnowledgeBase, lang, question, fact_id) -> None:
+    answer = kb.lookup(question, lang)
+    assert answer is not None and answer.kind in ("fact", "facts") and answer.fact.id == fact_id, (question, answer)
+
+
+def test_an_item_number_gives_what_the_item_holds(kb: KnowledgeBase) -> None:
+    answer = kb.lookup("hvad handler punkt 3.4 om?", "da")
+    assert answer.kind == "facts"
+    assert {answer.fact.id, *(f.id for f in answer.others)} == {"erhvervshus_resultatkontrakt_oversigt",
+                                                                 "rammeaftale_oversigt"}
+
+
+@pytest.mark.parametrize("lang,question", [
+    ("da", "hvilke punkter er der på dagsordenen?"), ("da", "hvad er dagsordenen for KKR mødet?"),
+    ("da", "Hvad skal KKR beslutte på mødet?"), ("en", "what is on the agenda of the KKR meeting?"),
+])
+def test_what_is_on_the_agenda_lists_the_items_of_the_bundle(kb: KnowledgeBase, lang, question) -> None:
+    answer = kb.lookup(question, lang)
+    assert answer is not None and answer.kind == "agenda", (question, answer)
+    assert [f.id for f in answer.others][1:7] == ["dagsorden_3_2", "dagsorden_3_3", "dagsorden_3_4", "dagsorden_3_5",
+                                                  "dagsorden_3_7", "dagsorden_3_8"]
+
+
+def test_the_agenda_covers_every_document_of_the_bundle_once(kb: KnowledgeBase) -> None:
+    items = kb.agenda
+    assert all(a.lines[1] < b.lines[0] for a, b in zip(items, items[1:], strict=False))  # in order, no overlap
+    for passage in kb.passages.passages:
+        assert sum(f.lines[0] <= passage.lines[0] <= f.lines[1] for f in items) == 1, passage.id
+    for fact in items:  # an item's heading number, if it has one, is the one printed in the bundle
+        number = re.match(r"\d\.\d", fact.answer["da"])
+        assert number is None or fact.quote.startswith(number.group(0)), fact.id
+
+
+def test_agenda_items_are_never_an_answer_on_their_own(kb: KnowledgeBase) -> None:
+    for question in ("Hvilke breve om Frikommuneforsøg II er med i bundtet?", "Er materialet om sexisme med i bundtet?"):
+        answer = kb.lookup(question, "da")
+        assert answer is None or answer.fact is None or not answer.fact.agenda
+
+
+@pytest.mark.parametrize("lang,question,missing", [
+    ("da", "hvornår er KKR-mødet?", "date"),  # the bundle has no meeting date
+    ("da", "hvad koster masterplanen for Limfjorden?", ""),
+    ("da", "hvad skal KKR beslutte om svømmehallen?", ""),
+    ("da", "hvor mange penge sparede frikommuneforsøgene?", "amount"),
+    ("en", "what does the Limfjord council cost?", ""),
+])
+def test_overview_questions_the_documents_do_not_answer_are_refused(kb: KnowledgeBase, lang, question, missing) -> None:
+    answer = kb.lookup(question, lang)
+    assert answer is not None and answer.kind == "refusal", (question, answer and answer.kind)
+    assert answer.missing == missing
+
+
+def test_a_request_to_the_bot_is_not_a_question_about_the_rules(kb: KnowledgeBase) -> None:
+    assert kb.lookup("can you book a meeting room for me?", "en") is None
+    assert kb.lookup("Kan du booke et mødelokale til mig?", "da") is None
+    assert kb.lookup("Kan du fortælle om klimaambitionen?", "da").fact.id == "klima_oversigt"
+
+
+def test_a_yes_no_lead_only_answers_a_yes_no_question() -> None:
+    assert drop_yes_no_lead("Ja. Passagerpulsen skal sikre det.") == "Passagerpulsen skal sikre det."
+    assert drop_yes_no_lead("Nej, sexisme er ikke begrænset til byrådssalen.") == "Sexisme er ikke begrænset til byrådssalen."
+    assert drop_yes_no_lead("Januar er koldest.") == "Januar er koldest."
+    assert is_yes_no("Er referaterne offentlige?") and not is_yes_no("Hvad er dagsordenen?")
+
+
+def test_broken_topic_and_agenda_fields_name_file_and_field(tmp_path: Path) -> None:
+    doc = yaml.safe_load((KNOWLEDGE / "facts.yaml").read_text(encoding="utf-8"))
+    passages = load_passages(KNOWLEDGE / "passages")
+    broken = tmp_path / "facts.yaml"
+    for field, value, message in (("topic", ["a"], "must be text"), ("agenda", "yes", "must be true or false")):
+        item = dict(doc["facts"][0], **{field: value})
+        broken.write_text(yaml.safe_dump({"facts": [item]}, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(KnowledgeError, match=rf"facts\[0\] \(\w+\): field '{field}' {message}"):
+            load_facts(broken, passages)
+
+
 def test_lookup_speed(kb: KnowledgeBase) -> None:
     """Prints the time per question; no timed assertion (the machine is shared)."""
     questions = ["Hvem indkalder til møder i følgegruppen?", "How many hectares of wetlands are there?",
@@ -191,3 +308,30 @@ async def test_bot_follow_up_in_the_same_conversation(bot) -> None:
     await bot.say("Which municipalities have signed the Covenant of Mayors?", conversation="c-follow", locale="en-US")
     reply = await bot.say("And what did Aalborg commit to?", conversation="c-follow", locale="en-US")
     assert "40" in reply
+
+
+async def test_bot_explains_a_subject_with_its_source(bot) -> None:
+    reply = await bot.say("hvad er frikommuneforsøg?")
+    assert "Frikommuneforsøg II" in reply and "beskæftigelsesindsats" in reply
+    assert "kilde: Brev til" in reply and re.search(r"linje \d+-\d+", reply)
+    assert "forstod jeg desværre ikke" not in reply
+
+
+async def test_bot_says_what_the_documents_do_not_say_about_a_subject(bot) -> None:
+    reply = await bot.say("what does Børnehus Nord do?", locale="en-US")
+    assert "don't describe what Børnehus Nord does" in reply and "7.338.000" in reply and "source:" in reply
+
+
+async def test_bot_lists_the_meetings_items_and_keeps_the_passenger_council_agenda(bot) -> None:
+    reply = await bot.say("hvilke punkter er der på dagsordenen?", conversation="c-agenda")
+    assert "3.2 Limfjordsrådet" in reply and "3.8 Børnehus Nord" in reply and "linje 970-1542" in reply
+    assert "Passagerpulsen i samarbejde med forpersonen" not in reply
+    reply = await bot.say("Kan KKR foreslå punkter til dagsordenen?", conversation="c-agenda-2")
+    assert "Alle parter kan stille forslag om punkter til dagsordenen" in reply
+
+
+async def test_bot_answers_a_what_question_without_a_yes(bot) -> None:
+    reply = await bot.say("Hvad skal KKR gøre i Passagerrådene?")
+    assert not reply.startswith(("Ja", "Nej")) and reply.startswith("KKR skal lytte")
+    reply = await bot.say("Er referaterne fra Passagerrådet offentlige?", conversation="c-yes")
+    assert reply.startswith("Ja.")
