@@ -90,7 +90,9 @@ kkr-mødet kkr-mødets""".split() + _DECISION_WORDS  # alone, they ask what is o
 _FRAME_WORDS = """handle handler handlede laver lave står stå siger sige indeholder indeholde indhold beskriver
 beskrive skriver skrive skrev fortæl fortælle forklar forklare overblik oversigt overordnet overordnede kort
 generelt kl nordjylland nordjyske nordjysk dokument dokumentet dokumenterne bilag bilaget bilagene tage
-tager""".split() + _AGENDA_WORDS
+tager give pointe pointen holde holdes afholde afholdes""".split() + _AGENDA_WORDS
+_WHO_HOW = re.compile(r"^\W*(hvem|who|whom|hvorfor|why|hvordan|how)\b(?!\s+(mange|many|much))", re.I)  # not the agenda
+_WHERE = re.compile(r"^\W*(hvor|where)\b(?!\s+(mange|meget|stor\w*|lang\w*|høj\w*|many|much|big|large|long))", re.I)
 # KKR frames a question about a decision or the meeting ("hvad skal KKR beslutte om X?"), but "hvad skal KKR gøre
 # i Passagerrådene?" asks about KKR's part.
 _KKR_WORDS = ("kkr",)
@@ -326,7 +328,7 @@ class KnowledgeBase:
         if not known and not (questionlike and (len(query) >= 2 or context)):
             return None  # gibberish or chit-chat: leave it to the fallback
         needs = asks_for(question)
-        overview = self._overview(query, needs, lang, questionlike)
+        overview = self._overview(question, query, needs, lang, questionlike)
         if overview is not None:
             return overview
         if len(query) == 1 and not context and self.passages.bm25.weight_of(query[0]) < 0.4 * self.passages.bm25.max_idf:
@@ -371,7 +373,8 @@ class KnowledgeBase:
                 self.passages.bm25.knows(term) or self.fact_index.knows(term))
         return role
 
-    def _overview(self, query: list[Term], needs: list[str], lang: str, questionlike: bool) -> Answer | None:
+    def _overview(self, question: str, query: list[Term], needs: list[str], lang: str,
+                  questionlike: bool) -> Answer | None:
         """A question about nothing but a subject of the documents ("hvad er frikommuneforsøg?", "tell me
         about the passenger councils", "hvad skal KKR beslutte om Børnehus Nord?") gets the curated overview
         of that subject; a question (not a request: "mine punkter") about nothing but the meeting ("hvilke
@@ -385,9 +388,10 @@ class KnowledgeBase:
         subject = [r for r in roles if not r.frame and not (meeting and r.kkr)]
         stems = tuple(dict.fromkeys(t.alts[0] for t in query))
         if not subject:
-            if questionlike and meeting:
-                if needs:  # "hvornår er KKR-mødet?": the bundle does not say
-                    return Answer("refusal", 0.31, lang, missing=needs[0])
+            if questionlike and meeting and not _WHO_HOW.match(question):
+                asked = [n for n in needs if n != "amount"]  # "hvor mange punkter ...?": the list shows it
+                if asked or _WHERE.match(question):  # "hvornår er KKR-mødet?", "hvor holdes det?": not said
+                    return Answer("refusal", 0.31, lang, missing=asked[0] if asked else "")
                 return Answer("agenda", 0.9, lang, others=tuple(self.agenda), terms=stems) if self.agenda else None
             subject = roles  # "hvad er KKR?": the frame word is the subject
         if not subject:

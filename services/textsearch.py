@@ -160,6 +160,7 @@ EN_DA: dict[str, str] = {
     "created": "oprettes oprettet etableret",
     "employees": "medarbejdere", "phone": "telefon", "telephone": "telefon", "number": "nummer",
     "email": "mail", "e-mail": "mail", "address": "adresse", "cooperation": "samarbejde", "collaboration": "samarbejde",
+    "overview": "overblik", "summary": "overblik", "summarise": "overblik", "summarize": "overblik",
 }
 
 # Multi-word English terms first, so "passenger council" becomes one Danish compound, not two loose words.
@@ -188,7 +189,7 @@ EN_PHRASES: dict[str, str] = {
     "welfare educations": "velfærdsuddannelserne", "sustainability leaders": "bæredygtighedsledere", "district council": "kommunalbestyrelse",
     "pedagogue education": "pædagoguddannelsen", "pedagogue training": "pædagoguddannelsen",
     "social agreement": "socialaftale", "health secretariat": "sundhedssekretariat",
-    "proximity reform": "nærhedsreform", "climate strategy": "klimastrategi",
+    "proximity reform": "nærhedsreform", "climate strategy": "klimastrategi", "local politics": "kommunalpolitik",
 }
 # Danish phrases whose words alone are everyday words ("gå til" = turn to).
 DA_PHRASES: dict[str, str] = {
