@@ -91,6 +91,8 @@ _FRAME_WORDS = """handle handler handlede laver lave står stå siger sige indeh
 beskrive skriver skrive skrev fortæl fortælle forklar forklare overblik oversigt overordnet overordnede kort
 generelt kl nordjylland nordjyske nordjysk dokument dokumentet dokumenterne bilag bilaget bilagene tage
 tager give pointe pointen holde holdes afholde afholdes""".split() + _AGENDA_WORDS
+# "Hvad er NT?", "what is Green Hub Denmark?": a definition is asked for.
+_DEFINING = re.compile(r"^\W*((hvad|hvem) (er|var)|what(?:'s| is| are| was)|who(?:'s| is| are| was))\b", re.I)
 _WHO_HOW = re.compile(r"^\W*(hvem|who|whom|hvorfor|why|hvordan|how)\b(?!\s+(mange|many|much))", re.I)  # not the agenda
 _WHERE = re.compile(r"^\W*(hvor|where)\b(?!\s+(mange|meget|stor\w*|lang\w*|høj\w*|many|much|big|large|long))", re.I)
 # KKR frames a question about a decision or the meeting ("hvad skal KKR beslutte om X?"), but "hvad skal KKR gøre
@@ -290,6 +292,10 @@ class KnowledgeBase:
         self.fact_index = BM25([self.analyzer.document_terms(
             " ".join(f.ask) + " " + f.keywords + " " + f.quote + " " + f.answer["da"] + " " + f.title)
             for f in self.facts])
+        # what each fact's answer defines: the words before its first " er " ("Nordjyllands Trafikselskab (NT)
+        # er et administrationsselskab ..."), when that is short enough to be a name
+        self.defines = [frozenset(self.analyzer.document_terms(head)) if len(head) <= 80 else frozenset()
+                        for head in (f.answer["da"].split(" er ", 1)[0] for f in self.facts)]
         self.frame = frozenset(self._stems(" ".join(_FRAME_WORDS)))
         self.agenda_words = frozenset(self._stems(" ".join(_AGENDA_WORDS)))
         self.decision_words = frozenset(self._stems(" ".join(_DECISION_WORDS)))
@@ -342,7 +348,7 @@ class KnowledgeBase:
         if follow_up:  # "og Aalborg?", "what about the deadline?": the same topic, a new detail
             answer = self._answer(rank, query, needs, lang, names, yes_no, context=extra)
         if answer is None:
-            answer = self._answer(rank, query, needs, lang, names, yes_no)
+            answer = self._answer(rank, query, needs, lang, names, yes_no, defining=bool(_DEFINING.match(question)))
         if answer is None and extra and not follow_up and len(words) <= 7:
             answer = self._answer(rank, query, needs, lang, names, yes_no, context=extra)
         if answer is not None:
@@ -476,7 +482,7 @@ class KnowledgeBase:
         return True
 
     def _answer(self, rank: _Rankings, query: list[Term], needs: list[str], lang: str, names: list[Term],
-                yes_no: bool = False, context: list[Term] | None = None) -> Answer | None:
+                yes_no: bool = False, context: list[Term] | None = None, defining: bool = False) -> Answer | None:
         """The best fact or passage for ``query``; with ``context`` (a follow-up) the candidates must fit the
         new words on their own, and the previous question's words only rank them."""
         full = query + list(context or [])
@@ -497,6 +503,8 @@ class KnowledgeBase:
                 fact_hits.append((h, own))
         if context:  # the new words weigh double: "og hvordan opsiges den?" is about termination
             fact_hits.sort(key=lambda pair: 2 * pair[1].score + pair[0].score, reverse=True)
+        elif defining and rarest is not None and len(fact_hits) > 1:  # "hvad er NT?": the fact that says what NT is
+            fact_hits.sort(key=lambda pair: not self._has(rarest, self.defines[pair[0].index]))
         own_passages = rank(self.passages.bm25, query) if context else None  # its best 60 count
         passage_hits = [(h, own_passages.within(h.index, 60) if own_passages is not None else h)
                         for h in rank.search(self.passages.bm25, full, 8 if context else 5, base=query)]

@@ -202,6 +202,12 @@ def test_a_question_about_a_detail_still_gets_the_detail(kb: KnowledgeBase, lang
     assert answer is not None and answer.kind in ("fact", "facts") and answer.fact.id == fact_id, (question, answer)
 
 
+def test_a_definition_question_gets_the_fact_that_defines_it_first(kb: KnowledgeBase) -> None:
+    answer = kb.lookup("Hvad er NT?", "da")
+    assert answer is not None and answer.fact.id == "klima_nt"  # not NT's bus targets
+    assert answer.fact.answer["da"].startswith("Nordjyllands Trafikselskab (NT) er")
+
+
 def test_an_item_number_gives_what_the_item_holds(kb: KnowledgeBase) -> None:
     answer = kb.lookup("hvad handler punkt 3.4 om?", "da")
     assert answer.kind == "facts"
