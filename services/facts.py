@@ -95,9 +95,10 @@ tager give pointe pointen holde holdes afholde afholdes""".split() + _AGENDA_WOR
 _DEFINING = re.compile(r"^\W*((hvad|hvem) (er|var)|what(?:'s| is| are| was)|who(?:'s| is| are| was))\b", re.I)
 _WHO_HOW = re.compile(r"^\W*(hvem|who|whom|hvorfor|why|hvordan|how)\b(?!\s+(mange|many|much))", re.I)  # not the agenda
 _WHERE = re.compile(r"^\W*(hvor|where)\b(?!\s+(mange|meget|stor\w*|lang\w*|høj\w*|many|much|big|large|long))", re.I)
-# KKR frames a question about a decision or the meeting ("hvad skal KKR beslutte om X?"), but "hvad skal KKR gøre
-# i Passagerrådene?" asks about KKR's part.
-_KKR_WORDS = ("kkr",)
+# Words that frame a question about a decision or the meeting ("hvad skal KKR beslutte om X?", "hvilke sager er
+# på mødet?"), but not others: "hvad skal KKR gøre i Passagerrådene?" asks about KKR's part, "hvor mange sager har
+# Børnehus Nord?" about cases.
+_KKR_WORDS = ("kkr", "sag", "sager", "sagerne")
 # A request to the bot, not a question about the documents ("can you book a meeting room for me?").
 _REQUEST = re.compile(r"^\W*((can|could|would|will) you (please )?(book|reserve|send|make|create|schedule|arrange|"
                       r"order|call|e-?mail|remind|print)|(kan|vil|gider) du (lige |venligst |ikke )?(booke|bestille|"

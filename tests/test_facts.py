@@ -218,6 +218,7 @@ def test_an_item_number_gives_what_the_item_holds(kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize("lang,question", [
     ("da", "hvilke punkter er der på dagsordenen?"), ("da", "hvad er dagsordenen for KKR mødet?"),
     ("da", "Hvad skal KKR beslutte på mødet?"), ("en", "what is on the agenda of the KKR meeting?"),
+    ("da", "hvilke sager er på mødet?"),
 ])
 def test_what_is_on_the_agenda_lists_the_items_of_the_bundle(kb: KnowledgeBase, lang, question) -> None:
     answer = kb.lookup(question, lang)
