@@ -256,6 +256,15 @@ class Slots:
 
 
 _CONTRACT = re.compile(r"resultatkontrakt[a-z]*")  # a result contract is not a budget result (overskud)
+# "hvor mange ansatte ...": the thing counted; a table that does not count it has no answer.
+_COUNTED = re.compile(r"(?<![a-z])(?:hvor mange|how many|antal(?:let)?|number)\s+(?:(?:af|of|the)\s+)?"
+                      r"(?!(?:af|of|the)(?![a-z0-9]))([a-z0-9][a-z0-9\-]*)")
+COUNTED_ANYWHERE = ("kommune", "kommuner", "kommunerne", "municipality", "municipalities", "kroner", "kr", "penge",
+                    "money", "procent", "percent", *CHILDREN)
+# "hvad koster en svømmehal i Aalborg?": a cost, not a municipality's share of a joint scheme.
+_COSTS = re.compile(r"(?<![a-z])(?:koster|kostede|cost|costs|pris|prisen|price)(?![a-z])")
+OTHER_EDUCATIONS = ("sosu", "social- og sundhed", "social og sundhed", "pau", "paedagogisk assistent",
+                    "pedagogical assistant", "social and health")
 
 
 def read_slots(question: str) -> Slots:
@@ -529,6 +538,11 @@ class BudgetBook:
         if best < 1.5:
             return self._no_table(slots, lang)
         table = self.tables.get(best_id)
+        if not self._counts(table, slots):
+            return None  # "hvor mange ansatte har Erhvervshuset?": the tables don't count that
+        if table.id == "paedagog_dimensionering" and has(slots.text, OTHER_EDUCATIONS) and not has(
+                slots.text, ("paedagog", "pedagogue", "paedagoguddannelsen")):
+            return None  # SOSU and PAU are dimensioned too, but the table is the pædagog education's
         # Two tables about equally likely and no row-level evidence: offer both.
         close = [tid for tid, s in ranked[1:] if s >= best - 0.25 and s >= 1.5]
         if close and table.kind == "municipalities" and slots.municipalities:
@@ -546,6 +560,17 @@ class BudgetBook:
         if table.kind == "categories":
             return self._category(table, slots, lang) if slots.category else None
         return None
+
+    def _counts(self, table: Table, slots: Slots) -> bool:
+        """False when the question counts something ("hvor mange ansatte") that ``table`` has no words for."""
+        found = _COUNTED.search(slots.text)
+        if not found:
+            return True
+        counted = Text(f" {found.group(1)} ")
+        vocabulary = (*COUNTED_ANYWHERE, *table.keywords, *(k for r in table.rows for k in r.keywords),
+                      *(w for c in table.columns.values() for label in c.label.values()
+                        for w in re.findall(r"[a-z0-9\-]{3,}", fold(label))))
+        return has(counted, vocabulary)
 
     def _named_line(self, table_id: str, slots: Slots) -> bool:
         """The question names a table and one of its budget lines ("afskrivningerne i Børnehus Nord")."""
@@ -596,6 +621,9 @@ class BudgetBook:
             answer = self._candidates_compare(slots, lang, [t for t in self.tables if t.kind == "municipalities"])
             if answer is not None:
                 return answer
+        if slots.municipalities and _COSTS.search(slots.text) and not slots.pays and not has(
+                slots.text, ("andel", "andelen", "share", "bidrag", "bidrager", "contribute", "contribution")):
+            return self._not_covered_own_budget(slots, lang)  # "hvad koster en ny svømmehal i Aalborg?"
         if slots.municipalities and (slots.money or slots.percent or slots.rank or slots.years):
             return self._candidates_for_municipality(
                 slots, lang, [self.tables.get("erhvervshus_basisbevilling_2021"),

@@ -227,3 +227,20 @@ def test_the_result_contract_is_not_a_budget_result():
     # "resultatkontrakten" once read as "resultat" and gave the basisbevilling total; its goals are text.
     assert ask("hvad er målene i resultatkontrakten?") == ""
     assert "overskud" in ask("hvad er resultatet for sundhedssekretariatet?")
+
+
+@pytest.mark.parametrize("question", [
+    "hvor mange ansatte har Erhvervshus Nordjylland?",  # the tables count kroner, children and cases, not staff
+    "how many employees does the business house have?",
+    "hvor mange studiepladser er der på SOSU-uddannelsen?",  # the dimensioning table is the pædagog education's
+])
+def test_the_tables_do_not_answer_what_they_do_not_count(question):
+    assert ask(question) == ""  # left to the documents' passages or their honest refusal
+
+
+def test_the_cost_of_something_in_a_municipality_is_not_its_share_of_a_joint_scheme():
+    text = ask("hvor meget koster en ny svømmehal i Aalborg?")
+    assert text.startswith("Det fremgår ikke af dokumenterne")
+    assert "Aalborg" in text and "6.269" in text  # what the documents do have for Aalborg, as context
+    assert "489.473" not in ask("hvor mange børn er der i Hjørring?")  # counting children still works
+    assert "7.775" in ask("hvor mange 0-17-årige bor der i Jammerbugt?")
