@@ -36,6 +36,10 @@ _WHO_IS = re.compile(
     r"|\b(hvem|who) (leder|leads|heads|runs|styrer|skal|should|kan|can)\b"
     r"|^(hvilken|hvilket|which) (borgmester|formand|naestformand|mayor|chair|minister|direktor|director)")
 
+# A question about what, when, why or how (not whom), unless it asks for a name ("hvad hedder ...").
+_CONTENT_QUESTION = re.compile(r"^\W*(hvad|hvornaa?r|hvorfor|hvordan|hvor mange|what|when|why|how)\b"
+                               r"(?!.*\b(hedder|navn|navnet|name|called)\b)")
+
 
 def directory(turn: Turn) -> Directory | None:
     return getattr(turn.services, "contacts", None)
@@ -94,7 +98,11 @@ def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
         # question about a process that mentions a role; the knowledge base should answer it.
         if _WHO_IS.search(fold(question)) or lk.contact_words or lk.asks & set(_DETAILS):
             return 0.95
-        return 0.93 if len(question.split()) <= 5 else 0.4  # "Hjørring borgmester", "mayor of Læsø"
+        # A short phrase names whom it wants ("Hjørring borgmester", "mayor of Læsø"); a short question that
+        # opens with another question word asks about something else ("hvad svarede ministeren KKR?",
+        # "when was the resultatkontrakt signed?").
+        short = len(question.split()) <= 5 and not _CONTENT_QUESTION.search(fold(question))
+        return 0.93 if short else 0.4
     if lk.asks & set(_DETAILS) and (lk.people or lk.orgs):
         # The detail is in the directory (directly or through the organisation's contact person): exact.
         target = d.match_for(lk.people[0] if lk.people else lk.orgs[0])

@@ -406,6 +406,13 @@ _ASK_PATTERNS = [(ask, re.compile("|".join(map(re.escape, subs))), frozenset(who
 _NO_ROLES: frozenset[str] = frozenset()
 _RULED_ROLES = frozenset(("vice_chair", "chair", "signatory", "mayor"))  # more than a word: see Directory._roles
 _CONTACT_ANY = re.compile("|".join(map(re.escape, _CONTACT_WORDS)))
+# Words that do not name what a question is about (for a narrow role's fit, see Directory._fits_object).
+_NOT_OBJECT = frozenset((
+    "hvem", "hvis", "hvad", "hvilken", "hvilket", "hvilke", "som", "der", "det", "den", "dem", "har", "havde",
+    "blev", "bliver", "skrev", "skriver", "under", "vegne", "sammen", "med", "til", "fra", "eller", "ogsa",
+    "navn", "navnet", "hedder", "whom", "whose", "which", "that", "this", "have", "were", "wrote", "writes",
+    "with", "from", "behalf", "name", "names", "also", "together", "skal", "should", "kontakte", "contact",
+    "spoerge", "sporge", "ask", "kunne", "could", "would", "does", "did"))
 _GENERIC_ORG_WORDS = ("kommune", "kommunes", "municipality")
 _SURNAME_STOP = {"gade"}  # "gade" is also the Danish word for street
 _FIRSTNAME_STOP = {"hans", "per", "jens", "mette", "simon", "peter", "laura"}
@@ -673,10 +680,11 @@ class Directory:
                 for kw in t.keywords.get(lang, []):
                     if (t.id, _Key.of(kw)) not in self._topic_keys:
                         self._topic_keys.append((t.id, _Key.of(kw)))
+        self._role_words: dict[tuple[str, str], str] = {}  # (a narrow role's title, its matter) -> known words
         self._role_memo: dict[str, frozenset[str]] = {}  # word -> the roles it names (bounded)
         # What a person's match shows, per (person, language, role, organisation): a few hundred at most.
-        self._shown: dict[tuple[str, str, str | None, str | None], tuple[str, str, str]] = {}
-        self._labels: dict[tuple[str, str, str, str | None], str] = {}
+        self._shown: dict[tuple[str, str, str | None, str | None, str], tuple[str, str, str]] = {}
+        self._labels: dict[tuple, str] = {}
         self._via: dict[tuple[str, str], str | None] = {}  # (person, topic) -> the organisation they answer through
         # Who holds what, in directory order: by role, by (role, organisation), an organisation's people
         # (contact person first, then by role; addressees are not offered).
@@ -821,26 +829,65 @@ class Directory:
         for r in p.roles:
             if r.role != role or not topics:
                 continue
-            if r.topic and any(r.topic.startswith(t) or t.startswith(r.topic) for t in topics):
+            if r.topic and self._related(r.topic, topics):
                 return r
             if not r.topic and any(t in self.orgs[r.org].topics for t in topics):
                 return r
         return None
 
+    @staticmethod
+    def _related(topic: str, topics: list[str]) -> bool:
+        """A role about ``topic`` is about the question's matter: the same one or a part of it ("passagerraad"
+        asked, "passagerraad-aftale" held); not when the question names a narrower matter of its own
+        ("erhvervshus-rammeaftale" asked, the "erhvervshus" resultatkontrakt signed)."""
+        return bool(topic) and any(topic.startswith(t) for t in topics)
+
+    def _fits_object(self, q: _Text, result: Lookup, p: Person, role: str, oid: str | None) -> bool:
+        """Whether what the question asks about fits the person's narrow ``role`` (one about a matter, such
+        as signing the Frikommuneforsøg letters): a role about no matter always fits, as does a question that
+        names nothing beyond the role and the organisation ("hvem underskrev for KKR?"); otherwise every word
+        of its object must occur in the role's title or its matter's keywords ("brevene", "letters")."""
+        held = [r for r in p.roles if r.role == role and (oid is None or r.org == oid)]
+        if not held or not all(r.topic for r in held):
+            return True
+        words = self._object_words(q, result)
+        if not words:
+            return True
+        for r in held:
+            known = self._role_words.get((r.title["da"], r.topic))
+            if known is None:
+                topic = self.topics.get(r.topic)
+                texts = [r.title["da"], r.title["en"], *(topic.name.values() if topic else ()),
+                         *(kw for kws in (topic.keywords.values() if topic else ()) for kw in kws)]
+                known = self._role_words[(r.title["da"], r.topic)] = " ".join(compact(t) for t in texts)
+            if all(w[:5] in known for w in words):
+                return True
+        return False
+
+    def _object_words(self, q: _Text, result: Lookup) -> list[str]:
+        """The words of a question that name what it is about: not question or function words, not a role
+        word, not the organisations it names."""
+        org_words = [w for oid in result.orgs for w in self._org_words[oid] if len(w) >= 3]
+        return [t for t in q.tokens if len(t) >= 4 and t not in _NOT_OBJECT and not self._token_roles(t)
+                and not any(t.startswith(w) or w.startswith(t) for w in org_words)]
+
+    def _topic_held(self, p: Person, role: str, oid: str, topics: list[str]) -> str:
+        """The matter of the person's ``role`` at ``oid`` that the question is about ("" if none)."""
+        return next((r.topic for r in p.roles if r.role == role and r.org == oid and self._related(r.topic, topics)),
+                    "")
+
     def _for_topic(self, holders: list[Person], role: str, oid: str, topics: list[str]) -> list[Person]:
         """Narrow roles (who signs what) to the matter asked about; an open role for it wins over others."""
-        def topic_of(p: Person) -> str:
-            return next((r.topic for r in p.roles if r.role == role and r.org == oid), "")
-        if not any(topic_of(p) for p in holders):
+        def topics_of(p: Person) -> list[str]:
+            return [r.topic for r in p.roles if r.role == role and r.org == oid and r.topic]
+        if not any(topics_of(p) for p in holders):
             return holders
-        def related(topic: str) -> bool:
-            return bool(topic) and any(topic.startswith(t) or t.startswith(topic) for t in topics)
-        on_topic = [p for p in holders if related(topic_of(p))]
+        on_topic = [p for p in holders if self._topic_held(p, role, oid, topics)]
         if on_topic:
             return on_topic
-        if any(r.role == role and related(r.topic) for r in self.orgs[oid].open_roles):
+        if any(r.role == role and self._related(r.topic, topics) for r in self.orgs[oid].open_roles):
             return []
-        return [p for p in holders if not topic_of(p) or not topics] or holders
+        return [p for p in holders if not topics_of(p) or not topics] or holders
 
     def _topic_org(self, p: Person, topic: Topic) -> str | None:
         """The organisation through which a person answers for a topic (Mogens Christen Gade: BRN for DK2020)."""
@@ -922,8 +969,10 @@ class Directory:
             if role == "signatory" and not hit:
                 hit = "skrevunder" in joined or "skriverunder" in joined or "satteunder" in joined or \
                     "signedfor" in joined
-                if not hit and q.has_token("skrev", "skriver", "wrote", "writes", "sendte", "sent", "afsender",
-                                           "afsenderen", "sender"):
+                # "hvem skrev til ministeren?", "afsenderen af brevet": the signer. "hvad skriver KKR til
+                # statsministeren?" asks what the letter says, not who wrote it.
+                if not hit and (q.has_token("afsender", "afsenderen") or (q.has_token(*_WHO) and q.has_token(
+                        "skrev", "skriver", "wrote", "writes", "sendte", "sent", "sender"))):
                     hit = any(("brev" in t or "letter" in t or "minister" in t) for t in q.tokens)
             if role == "mayor" and q.has_token("covenant"):
                 hit = False
@@ -1013,19 +1062,29 @@ class Directory:
                 narrowed = [p for p in holders if self._role_for_topics(p, role, result.topics)]
                 if narrowed:
                     holders = narrowed
+                elif not result.topics:
+                    holders = [p for p in holders if self._fits_object(q, result, p, role, None)]
                 if len(holders) == 1 or (narrowed and len(holders) <= 3) or role == "coordinator":
                     for p in holders:
                         r = self._role_for_topics(p, role, result.topics)
-                        org_id = r.org if r else None
-                        out.append(self._person_match(p, lang, 0.9, [("role", self._role_label(p, role, lang, org_id))],
-                                                      role=role, org_id=org_id))
+                        org_id, topic = (r.org, r.topic) if r else (None, "")
+                        out.append(self._person_match(p, lang, 0.9,
+                                                      [("role", self._role_label(p, role, lang, org_id, topic))],
+                                                      role=role, org_id=org_id, topic=topic))
                     result.role_found = bool(holders)
                 continue
             specific: list[ContactMatch] = []
+            misfit = False
             for rank, oid in enumerate(targets):
                 holders = list(self._holding.get((role, oid), ()))
                 anyone = bool(holders) or any(r.role == role for r in self.orgs[oid].open_roles)
                 holders = self._for_topic(holders, role, oid, result.topics)
+                if holders and not result.topics:
+                    fitting = [p for p in holders if self._fits_object(q, result, p, role, oid)]
+                    if not fitting:
+                        misfit = True  # "hvem underskrev KKR's høringssvar?": not what these people signed
+                        continue
+                    holders = fitting
                 titled: dict[str, str] = {}
                 titles = self._titles_at.get(oid)
                 if not anyone and titles:  # a title typed as such ("afdelingschef hos Passagerpulsen")
@@ -1039,13 +1098,14 @@ class Directory:
                     holders = [self.people[pid] for pid in titled]
                 for p in holders:
                     held = titled.get(p.id, role)
+                    topic = self._topic_held(p, held, oid, result.topics)
                     specific.append(self._person_match(p, lang, 0.97 - 0.03 * rank,
-                                                       [("role", self._role_label(p, held, lang, oid))],
-                                                       role=held, org_id=oid))
+                                                       [("role", self._role_label(p, held, lang, oid, topic))],
+                                                       role=held, org_id=oid, topic=topic))
                 explicit = role != "contact" or "contact" in result.roles
                 if not holders and explicit and any(r.role == role for r in self.orgs[oid].open_roles):
                     specific.append(self._unfilled(oid, role, lang, 0.93 - 0.03 * rank))
-            if not specific and role != "contact":
+            if not specific and role != "contact" and not misfit:
                 # Nobody holds this role at the organisation asked about: say so, with the nearest contacts.
                 specific.append(self._unfilled(targets[0], role, lang, 0.93))
             if specific:
@@ -1059,13 +1119,12 @@ class Directory:
     def _name(self, org: Organisation, lang: str) -> str:
         return org.name.get(lang, org.name["da"])
 
-    def _role_label(self, p: Person, role: str, lang: str, org_id: str | None = None) -> str:
-        key = (p.id, role, lang, org_id)
+    def _role_label(self, p: Person, role: str, lang: str, org_id: str | None = None, topic: str = "") -> str:
+        key = (p.id, role, lang, org_id, topic)
         found = self._labels.get(key)
         if found is None:
             found = ""
-            for r in p.roles:
-                if r.role == role and (org_id is None or r.org == org_id):
+            for r in self._held(p, role, org_id, topic):
                     title = r.title.get(lang, r.title["da"])
                     org_name = self._name(self.orgs[r.org], lang)
                     found = title if compact(org_name) in compact(title) else f"{title}, {org_name}"
@@ -1089,16 +1148,22 @@ class Directory:
     def _org_people(self, oid: str) -> list[Person]:
         return list(self._at_org.get(oid, ()))
 
+    @staticmethod
+    def _held(p: Person, role: str | None, org_id: str | None, topic: str = "") -> list[Role]:
+        """The person's roles of that kind (at that organisation), the one about ``topic`` first (Arne Boelt
+        signs both the Frikommuneforsøg letters and the resultatkontrakt for KKR Nordjylland)."""
+        held = [r for r in p.roles if (role is None or r.role == role) and (org_id is None or r.org == org_id)]
+        if topic and len(held) > 1:
+            held.sort(key=lambda r: r.topic != topic)
+        return held
+
     def _person_match(self, p: Person, lang: str, score: float, why: list[tuple[str, str]],
-                      role: str | None = None, org_id: str | None = None) -> ContactMatch:
-        key = (p.id, lang, role, org_id)
+                      role: str | None = None, org_id: str | None = None, topic: str = "") -> ContactMatch:
+        key = (p.id, lang, role, org_id, topic)
         shown = self._shown.get(key)  # (role title, organisation name, source lines), fixed per directory
         if shown is None:
-            chosen = None
-            for r in p.roles:
-                if (role is None or r.role == role) and (org_id is None or r.org == org_id):
-                    chosen = r
-                    break
+            held = self._held(p, role, org_id, topic)
+            chosen = held[0] if held else None
             chosen = chosen or p.roles[0]
             lines = ", ".join(dict.fromkeys(part.strip() for x in (chosen.lines, p.lines) if x
                                             for part in x.split(",")))

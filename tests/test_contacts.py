@@ -307,3 +307,66 @@ def test_the_placeholders_are_what_the_bundle_prints():
             text = _bundle_text(role.lines)
             for printed in role.placeholder:
                 assert printed.casefold() in text, (org.id, printed)
+
+
+# ------------------------------------------------------------------------------ signatures and who-questions
+def _confidence(question: str, lang: str = "da"):
+    from handlers.contact import confidence
+
+    return confidence(D, D.lookup(question, lang), question)
+
+
+@pytest.mark.parametrize("question, lang, expected", [
+    ("hvem underskrev resultatkontrakten?", "da", {"arne-boelt": "resultatkontrakt",
+                                                  "mogens-christen-gade": "resultatkontrakt"}),
+    ("hvem underskrev resultatkontrakten for KKR?", "da", {"arne-boelt": "resultatkontrakt"}),
+    ("hvem underskrev brevet til beskæftigelsesministeren?", "da", {"arne-boelt": "frikommune",
+                                                                   "mogens-christen-gade": "frikommune"}),
+    ("who signed the letters on behalf of KKR?", "en", {"arne-boelt": "frikommune",
+                                                        "mogens-christen-gade": "frikommune"}),
+    ("hvem underskriver aftalen for Passagerpulsen?", "da", {"laura-kirch-kirkegaard": "passagerr"}),
+])
+def test_a_signer_is_shown_with_what_they_signed(question, lang, expected):
+    """Arne Boelt signed both the Frikommuneforsøg letters and the resultatkontrakt for KKR: the answer shows
+    the signature the question is about, with its lines."""
+    lk = D.lookup(question, lang)
+    assert _confidence(question, lang) >= 0.93
+    shown = {m.id: m for m in lk.matches if m.score >= 0.85}
+    assert set(shown) == set(expected)
+    for pid, matter in expected.items():
+        assert matter in shown[pid].role.casefold(), shown[pid].role
+    if "resultatkontrakt" in expected.values():
+        assert all("5307" in shown[pid].lines for pid in expected)
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("hvem underskrev KKR's høringssvar om busdrift?", "da"),  # not what KKR's signers signed in the documents
+    ("who signed KKR's budget?", "en"),
+    ("hvem underskrev rammeaftalen?", "da"),  # a narrower matter than the resultatkontrakt they signed
+    ("who signed the framework agreement?", "en"),
+])
+def test_a_signature_on_something_else_is_not_answered_with_the_known_signers(question, lang):
+    lk = D.lookup(question, lang)
+    assert not any(m.score >= 0.85 and m.id in ("arne-boelt", "mogens-christen-gade") for m in lk.matches)
+    assert (_confidence(question, lang) or 0) < 0.9
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("hvad skriver KKR til statsministeren?", "da"),  # what the letter says, not who wrote it
+    ("hvad skriver KKR til beskæftigelsesministeren?", "da"),
+    ("hvad sender KKR til ministeren?", "da"),
+    ("when was the resultatkontrakt signed?", "en"),
+    ("hvornår underskrev Arne Boelt resultatkontrakten?", "da"),
+    ("hvad svarede ministeren KKR?", "da"),
+])
+def test_a_question_about_a_documents_content_or_date_is_left_to_the_knowledge_base(question, lang):
+    assert (_confidence(question, lang) or 0) < 0.9
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("hvem skrev til statsministeren?", "da"), ("hvem er afsender af brevet til statsministeren?", "da"),
+    ("hvem underskrev for KKR?", "da"), ("hvem skrev under på vegne af KKR?", "da"),
+    ("hvad hedder borgmesteren i Frederikshavn?", "da"), ("Hjørring borgmester", "da"), ("mayor of Rebild", "en"),
+])
+def test_who_questions_about_a_role_stay_sure(question, lang):
+    assert _confidence(question, lang) >= 0.93
