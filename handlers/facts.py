@@ -51,10 +51,11 @@ def render(turn: Turn, result: Answer, question: str) -> str:
 
     if result.kind == "fact" and result.fact is not None:
         fact = result.fact
-        return turn.t(INTENT, "fact", answer=said(fact), quote=fact.quote, title=fact.title, lines=fact.where)
+        return turn.t(INTENT, "fact", answer=said(fact), quote=fact.quote, title=fact.title,
+                      lines=fact.where) + hints(turn, (fact,))
     if result.kind == "facts" and result.fact is not None:
         items = [{"answer": said(f), "title": f.title, "lines": f.where} for f in (result.fact, *result.others)]
-        return turn.t(INTENT, "facts", items=items)
+        return turn.t(INTENT, "facts", items=items) + hints(turn, (result.fact, *result.others))
     if result.kind == "agenda":
         items = [{"answer": said(f), "lines": f.where} for f in result.others]
         return turn.t(INTENT, "agenda", items=items)
@@ -71,6 +72,13 @@ def render(turn: Turn, result: Answer, question: str) -> str:
                   missing=turn.t(INTENT, f"missing_{result.missing}") if result.missing else "",
                   nearest=nearest.text if nearest else "", nearest_title=nearest.title if nearest else "",
                   nearest_lines=nearest.where if nearest else "", contact=suggest_contact(turn, question))
+
+
+def hints(turn: Turn, facts: tuple[Fact, ...]) -> str:
+    """What the bot itself offers on the answer's subject (a fact's ``hint``: "report" points to the
+    confidential sexism report), once each."""
+    kinds = dict.fromkeys(f.hint for f in facts if f.hint)
+    return "".join("\n\n" + turn.t(INTENT, f"hint_{kind}").strip() for kind in kinds)
 
 
 def suggest_contact(turn: Turn, question: str) -> str:

@@ -50,6 +50,10 @@ _ASK_WORDS = {"phone": ("telefon", "tlf", "phone", "ring", "call"), "email": ("m
               "amount": ("hvor ", "how ", "beløb", "antal"), "cvr": ("cvr",)}
 _WHO_WORDS = ("hvem", "who", "navn", "name")
 _CLAUSE = re.compile(r"(?<![\d.,])\d{1,2}(\.\d{1,2}){1,3}(?![\d,])\.?")
+_YEARS = re.compile(r"(?<![\d.,])(19|20)\d\d(/(19|20)?\d\d)?(?![\d,]|\.\d)(\s*[-–]\s*(19|20)\d\d(?![\d,]|\.\d))?")
+# "hvor mange ansatte ...?", "how many employees ...?": the thing counted, which a quoted figure must count
+_COUNTED = re.compile(r"\b(?:hvor mange|how many)\s+(\w[\w-]*)")
+_FIGURE = re.compile(r"\d[\d.,]*|én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|tolv")
 _ROLE = re.compile(r"\b(formand\w*|forperson\w*|næstformand\w*|chair\w*|borgmester\w*|mayor\w*|direktør\w*|director\w*|"
                    r"leder\w*|head of|manager\w*|minister\w*|kontaktperson\w*|contact person|koordinator\w*|"
                    r"sekretær\w*|secretary|ceo)\b")
@@ -105,6 +109,9 @@ _REQUEST = re.compile(r"^\W*((can|could|would|will) you (please )?(book|reserve|
                       r"reservere|sende|lave|oprette|ringe|maile|minde|printe))\b", re.I)
 
 
+_HINTS = frozenset({"", "report"})  # a fact's hint: a template of FactLookup ("hint_report")
+
+
 _LOADED: dict[tuple, KnowledgeBase] = {}  # the knowledge base is read-only after indexing
 _ROLES_KEPT = 4096  # query words whose part in an overview question a knowledge base remembers
 
@@ -155,6 +162,7 @@ class Fact:
     section: str
     topic: str = ""  # the subject this fact gives an overview of ("frikommuneforsøg", "børnehus nord", ...)
     agenda: bool = False  # an item of the meeting's agenda: listed when asked what is on the agenda
+    hint: str = ""  # a pointer to what the bot itself offers on the subject ("report": confidential reports)
 
     @property
     def where(self) -> str:
@@ -222,10 +230,13 @@ def load_facts(path: Path, passages: list[Passage]) -> list[Fact]:
         agenda = item.get("agenda", False)
         if not isinstance(agenda, bool):
             raise KnowledgeError(f"{where}: field 'agenda' must be true or false")
+        hint = item.get("hint", "")
+        if hint not in _HINTS:
+            raise KnowledgeError(f"{where}: field 'hint' must be one of {sorted(_HINTS)}")
         out.append(Fact(fid, tuple(str(a) for a in ask), str(item.get("keywords", "")),  # type: ignore[union-attr]
                         {k: str(v).strip() for k, v in answer.items()},  # type: ignore[union-attr]
                         str(_field(item, "quote", str, where)).strip(), (lines[0], lines[1]),  # type: ignore[index]
-                        owner.title, owner.section, topic.strip(), agenda))
+                        owner.title, owner.section, topic.strip(), agenda, hint))
     return out
 
 
@@ -267,6 +278,7 @@ def satisfies(text: str, need: str) -> bool:
         return has_person(text)
     if need == "amount":
         text = _CLAUSE.sub(" ", text)  # "4.1.1" numbers a clause, it is not a figure
+        text = _YEARS.sub(" ", text)  # "Rammeaftalen for Erhvervshusene 2021 – 2023" counts nothing
     for name, _, present in _NEEDS:
         if name == need:
             return bool(present.search(text))
@@ -297,6 +309,11 @@ class KnowledgeBase:
         # er et administrationsselskab ..."), when that is short enough to be a name
         self.defines = [frozenset(self.analyzer.document_terms(head)) if len(head) <= 80 else frozenset()
                         for head in (f.answer["da"].split(" er ", 1)[0] for f in self.facts)]
+        # a fact that says what the documents lack ("Det fremgår ikke ..., hvor mange medlemmer et Passagerråd
+        # har") answers only a question about its own subject: its words without the document's title
+        self.lacks = [frozenset(self.analyzer.document_terms(" ".join(f.ask) + " " + f.keywords + " " + f.quote
+                                                              + " " + f.answer["da"]))
+                      if f.answer["da"].startswith(_NOT_COVERED) else None for f in self.facts]
         self.frame = frozenset(self._stems(" ".join(_FRAME_WORDS)))
         self.agenda_words = frozenset(self._stems(" ".join(_AGENDA_WORDS)))
         self.decision_words = frozenset(self._stems(" ".join(_DECISION_WORDS)))
@@ -342,16 +359,18 @@ class KnowledgeBase:
             return None  # one everyday word ("hvordan går det?"): nothing to look up
         names = self.proper_names(question)
         yes_no = bool(_YES_NO.match(question))
+        counted = self._counted(question, lang) if "amount" in needs else []
         extra = [Term((t,)) for t in context if t not in {a for q in query for a in q.alts}]
         follow_up = bool(extra) and (bool(_FOLLOWUP.match(question)) or len(words) <= 4)
         answer = None
         rank = _Rankings()
         if follow_up:  # "og Aalborg?", "what about the deadline?": the same topic, a new detail
-            answer = self._answer(rank, query, needs, lang, names, yes_no, context=extra)
+            answer = self._answer(rank, query, needs, lang, names, yes_no, context=extra, counted=counted)
         if answer is None:
-            answer = self._answer(rank, query, needs, lang, names, yes_no, defining=bool(_DEFINING.match(question)))
+            answer = self._answer(rank, query, needs, lang, names, yes_no, defining=bool(_DEFINING.match(question)),
+                                  counted=counted)
         if answer is None and extra and not follow_up and len(words) <= 7:
-            answer = self._answer(rank, query, needs, lang, names, yes_no, context=extra)
+            answer = self._answer(rank, query, needs, lang, names, yes_no, context=extra, counted=counted)
         if answer is not None:
             if _FOLLOWUP.match(question) and not follow_up and answer.score > 0.55:
                 # "og hvor meget faldt tallet?" without a topic of ours: probably a follow-up to another answer
@@ -471,6 +490,27 @@ class KnowledgeBase:
         tf = index_of.tf[doc]
         return any(a in tf for a in rarest.alts) or bool(rarest.parts and all(p in tf for p in rarest.parts))
 
+    def _counted(self, question: str, lang: str) -> list[Term]:
+        """The thing a count question counts ("hvor mange ansatte ...?": ansatte), as query words."""
+        match = _COUNTED.search(fold(question))
+        return self.terms(match.group(1), lang) if match else []
+
+    def _counts(self, counted: list[Term], text: str) -> bool:
+        """A figure in ``text`` is followed within three words by the thing counted ("517 studiepladser")."""
+        words = tokens(_YEARS.sub(" ", _CLAUSE.sub(" ", text)))
+        for n, word in enumerate(words):
+            if _FIGURE.fullmatch(word):
+                for after in words[n + 1:n + 4]:
+                    if after[0].isalpha() and any(self._has(t, self.analyzer.expand(after)) for t in counted):
+                        return True
+        return False
+
+    def _on_subject(self, index: int, query: list[Term]) -> bool:
+        """A fact that says what the documents lack is about every word of the question the documents know
+        ("hvor mange medlemmer har KKR?" is not about the Passagerråd, though KKR is in that document's title)."""
+        body = self.lacks[index]
+        return body is None or all(self._has(t, body) for t in query if self.passages.bm25.knows(t))
+
     def _mentions(self, index: int, names: list[Term], index_of: BM25 | None = None) -> bool:
         tf = (index_of or self.passages.bm25).tf[index]
         for name in names:  # one of its stems (or its plural), or all its parts
@@ -483,7 +523,8 @@ class KnowledgeBase:
         return True
 
     def _answer(self, rank: _Rankings, query: list[Term], needs: list[str], lang: str, names: list[Term],
-                yes_no: bool = False, context: list[Term] | None = None, defining: bool = False) -> Answer | None:
+                yes_no: bool = False, context: list[Term] | None = None, defining: bool = False,
+                counted: list[Term] | None = None) -> Answer | None:
         """The best fact or passage for ``query``; with ``context`` (a follow-up) the candidates must fit the
         new words on their own, and the previous question's words only rank them."""
         full = query + list(context or [])
@@ -498,6 +539,7 @@ class KnowledgeBase:
             if (own is not None and own.coverage >= self._fact_min(query)
                     and self._mentions(h.index, names, self.fact_index)
                     and self._rarest_in(rarest, self.fact_index, h.index)
+                    and self._on_subject(h.index, query)
                     and ("person" not in needs or self._whole(query, self.fact_index.tf[h.index]))
                     and (fact.answer["da"].startswith(_NOT_COVERED)
                          or all(satisfies(fact.answer["da"] + " " + fact.quote, n) for n in needs))):
@@ -537,6 +579,8 @@ class KnowledgeBase:
                 continue  # too little of the question, or a template's unfilled field (xx@xx.dk, [Navn])
             if not all(satisfies(quote.text, n) for n in needs):
                 continue
+            if counted and not self._counts(counted, quote.text):
+                continue  # "how many employees?": a figure, but not of employees ("4 kerneopgaver")
             score = 0.45 + 0.2 * min(1.0, (own.coverage + quote.coverage) / 2)
             if any(a <= quote.lines[0] and quote.lines[1] <= b for a, b in TABLE_LINES):
                 if min(own.coverage, quote.coverage) < 0.8:
@@ -553,7 +597,7 @@ class KnowledgeBase:
             for h in rank.search(self.fact_index, query, 2):
                 fact = self.facts[h.index]
                 if (h.coverage >= 0.9 and self._mentions(h.index, names, self.fact_index)
-                        and self._rarest_in(rarest, self.fact_index, h.index)):
+                        and self._rarest_in(rarest, self.fact_index, h.index) and self._on_subject(h.index, query)):
                     missing = next((n for n in needs if not satisfies(fact.answer["da"] + " " + fact.quote, n)), "")
                     return Answer("refusal", 0.31, lang, fact=fact, missing=missing)
         for hit in rank.search(self.passages.bm25, query, 5):
@@ -567,20 +611,46 @@ class KnowledgeBase:
         absent: list[str] = []
         if nearest is None and names:
             # "Erhvervshus Midtjyllands basisbevilling": show what the documents say about the rest, and
-            # name the thing they do not cover
+            # name the thing they do not cover, but only a word they really lack: "Sydjylland" is in a survey
+            # table, so "hvor har Erhvervshus Sydjylland sin filial?" gets Erhvervshus Nordjylland's filial as
+            # the nearest, not "nothing about Sydjylland"
             surface = [m.group(0) for m in _PROPER.finditer(question.strip())]
             terms = self._name_terms(surface)
             order = sorted(range(len(surface)), key=lambda k: -self.passages.bm25.weight_of(terms[k]))
             for k in order[:2]:  # the most specific name first
+                known = any(a + end in index.idf for t in (terms[k], *self.terms(surface[k], lang)) for a in t.alts
+                            for end in ("", "s") for index in (self.passages.bm25, self.fact_index))
+                others = [terms[j] for j in range(len(surface)) if j != k]
+                if known and not others:
+                    continue  # "hvor mange ansatte har Erhvervshus Nordjylland?": the rest is not its subject
                 rest = self.terms(re.sub(rf"\b{re.escape(surface[k])}\b", " ", question), lang)
                 hits = rank.search(self.passages.bm25, rest, 1) if len(rest) >= 2 else []
                 if not hits or hits[0].coverage < 0.6 or self._mentions(hits[0].index, [terms[k]]):
                     continue
+                if known and not self._mentions(hits[0].index, others):
+                    continue
                 quote = self.passages.quote(hits[0].index, rest)
                 if quote.coverage >= 0.6 and not _PLACEHOLDER.search(quote.text):
-                    nearest, absent = quote, [surface[k]]
+                    nearest, absent = quote, ([] if known else [surface[k]])
                     break
         missing = next((n for n in needs if nearest is None or not satisfies(nearest.text, n)), "")
+        if nearest is None and names and not absent:
+            # "hvor mange studiepladser er der på SOSU-uddannelsen?": what the documents do say about SOSU, as
+            # context only (what was asked stays missing); by the name alone only when few passages have it
+            bm25 = self.passages.bm25
+            named = {a + end for n in names for a in n.alts for end in ("", "s")}  # "erhvervshu(s)"
+            rest = [t for t in query if named.isdisjoint(t.alts) and _GENERIC_NAMES.isdisjoint(t.alts) and bm25.knows(t)]
+            hits = [(h, True) for h in rank.search(bm25, query, 5) if self._mentions(h.index, names)]
+            if all(bm25.weight_of(n) >= 0.6 * bm25.max_idf for n in names if bm25.knows(n)):
+                hits += [(h, False) for h in rank.search(bm25, names, 3)]
+            for hit, asked in hits:
+                quote = self.passages.quote(hit.index, query + names)
+                quoted = set(self.analyzer.document_terms(quote.text))
+                if (all(self._has(n, quoted) or any(a + "s" in quoted for a in n.alts) for n in names)
+                        and not (asked and rest and not any(self._has(t, quoted) for t in rest))
+                        and not _PLACEHOLDER.search(quote.text)):
+                    nearest = quote
+                    break
         return Answer("refusal", 0.31, lang, nearest=nearest, missing=missing, absent=tuple(absent))
 
     def _name_terms(self, words: list[str]) -> list[Term]:

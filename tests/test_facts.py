@@ -86,9 +86,37 @@ def test_questions_the_documents_do_not_answer_are_refused(kb: KnowledgeBase, la
 
 
 def test_refusal_names_what_is_missing_and_quotes_what_is_there(kb: KnowledgeBase) -> None:
-    answer = kb.lookup("Hvor har Erhvervshus Sydjylland sin filial?", "da")
-    assert answer.kind == "refusal" and answer.absent == ("Sydjylland",)
+    answer = kb.lookup("Hvor har Erhvervshus Fynland sin filial?", "da")
+    assert answer.kind == "refusal" and answer.absent == ("Fynland",)
     assert "filial" in answer.nearest.text
+
+
+def test_refusal_never_says_nothing_about_a_word_the_documents_have(kb: KnowledgeBase) -> None:
+    # Sydjylland is in a survey table: the nearest is still the filial, but no "intet om Sydjylland"
+    answer = kb.lookup("Hvor har Erhvervshus Sydjylland sin filial?", "da")
+    assert answer.kind == "refusal" and answer.absent == () and "filial" in answer.nearest.text
+    answer = kb.lookup("hvor mange ansatte har Erhvervshus Nordjylland?", "da")
+    assert answer.kind == "refusal" and answer.absent == () and answer.missing == "amount"
+    assert answer.nearest is None or "Passagerpulsen" not in answer.nearest.text
+    answer = kb.lookup("hvor mange studiepladser er der på SOSU-uddannelsen?", "da")
+    assert answer.kind == "refusal" and answer.absent == () and "SOSU" in answer.nearest.text
+
+
+def test_a_count_question_needs_a_figure_of_what_it_counts(kb: KnowledgeBase) -> None:
+    answer = kb.lookup("how many employees does the business house have?", "en")
+    assert answer.kind == "refusal" and answer.missing == "amount"
+
+
+def test_sexism_questions_get_the_survey_share_and_the_advice(kb: KnowledgeBase) -> None:
+    assert kb.lookup("hvor mange politikere har oplevet sexisme?", "da").fact.id == "sexisme_undersoegelse"
+    advice = kb.lookup("hvad kan man gøre hvis man oplever sexisme som politiker?", "da").fact
+    assert advice.id == "sexisme_hvad_goere" and advice.hint == "report"
+
+
+def test_a_fact_on_what_the_documents_lack_answers_only_its_own_subject(kb: KnowledgeBase) -> None:
+    answer = kb.lookup("hvor mange medlemmer har KKR?", "da")
+    assert answer.fact is None or "Passagerråd" not in answer.fact.answer["da"]
+    assert kb.lookup("how many members does the passenger council have?", "en").fact.id == "passagerraad_medlemmer"
 
 
 def test_refusal_for_a_missing_date_quotes_the_fact_on_the_topic(kb: KnowledgeBase) -> None:
