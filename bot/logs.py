@@ -3,13 +3,25 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+import time
+
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 class JsonFormatter(logging.Formatter):
+    _second = -1
+    _prefix = ""
+
+    def _timestamp(self, created: float) -> str:
+        """ISO 8601 in UTC with milliseconds, as datetime.isoformat gives; the date part is built once a second."""
+        second = int(created)
+        if second != self._second:
+            self._second, self._prefix = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((created - second) * 1000):03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         doc = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -21,7 +33,7 @@ class JsonFormatter(logging.Formatter):
             # The exception type and traceback only: exception messages may quote user input.
             doc["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
             doc["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(doc, ensure_ascii=False, default=str)
+        return _encode(doc)
 
 
 def configure(level: str = "INFO", fmt: str = "json") -> None:
@@ -30,6 +42,10 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    # Nothing we log uses the caller's file and line, thread or process names: don't look them up per record
+    # (the "Optimization" section of the logging HOWTO).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
