@@ -199,7 +199,11 @@ class PostgresState:
 
     async def read(self, keys: list[str]) -> dict[str, dict]:
         pool = await self._get_pool()
-        rows = await pool.fetch("SELECT key, etag, data FROM bot_state WHERE key = ANY($1::varchar[])", keys)
+        if len(keys) == 1:  # a turn reads one conversation: no array parameter to encode
+            row = await pool.fetchrow("SELECT key, etag, data FROM bot_state WHERE key = $1", keys[0])
+            rows = [row] if row is not None else []
+        else:
+            rows = await pool.fetch("SELECT key, etag, data FROM bot_state WHERE key = ANY($1::varchar[])", keys)
         out = {}
         for row in rows:
             doc = json.loads(row["data"])
