@@ -53,3 +53,28 @@ async def test_state_survives_restart_and_is_shared_by_two_instances(db_url):
     assert (await StateStore(restarted).read(["conv"]))["conv"]["flow"]["step"] == "done"
     await restarted.dispose()
     await second.dispose()
+
+
+async def test_postgres_fast_path_keeps_to_its_connections_and_drops_one_a_cancelled_turn_used(pg_url):
+    from services.state_fast import PostgresState
+
+    database = Database(pg_url)
+    await database.migrate()
+    store = StateStore(database)
+    fast = database.fast
+    assert isinstance(fast, PostgresState)
+    fast.SIZE = 3
+    await store.write({f"k{i}": {"n": i} for i in range(10)})
+    reads = await asyncio.gather(*(store.read([f"k{i % 10}"]) for i in range(60)))  # 60 turns at once, 3 connections
+    assert [r[f"k{i % 10}"]["n"] for i, r in enumerate(reads)] == [i % 10 for i in range(60)]
+    assert len(fast._connections._idle) <= 3
+
+    idle = len(fast._connections._idle)
+    slow = asyncio.create_task(fast.execute("SELECT pg_sleep(5)", ()))  # a turn cancelled mid-statement
+    await asyncio.sleep(0.3)
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    assert len(fast._connections._idle) == idle - 1  # the interrupted connection was closed, not put back
+    assert (await store.read(["k7"]))["k7"]["n"] == 7  # and the next turn reads normally
+    await database.dispose()
