@@ -28,18 +28,19 @@ async def answer(turn: Turn, question: str) -> Candidate | None:
     # The context lives for one turn: if another answer wins this turn, the conversation has moved on.
     previous = turn.state.pop(STATE_KEY, None) or {}
     context = tuple(str(t) for t in previous.get("terms", ()))[:MAX_CONTEXT_TERMS]
-    result = kb.lookup(question, turn.lang, context)
-    if result is None:
+    found = kb.lookup(question, turn.lang, context, refusal_details=False)
+    if found is None:
         return None
 
     async def emit() -> None:
+        result = (kb.lookup(question, turn.lang, context) or found) if found.deferred else found
         turn.reply(render(turn, result, question))
         if result.kind != "refusal":
             turn.state[STATE_KEY] = {"terms": list(result.terms[:MAX_CONTEXT_TERMS])}
         elif context:  # keep the topic so the user can rephrase
             turn.state[STATE_KEY] = {"terms": list(context)}
 
-    return Candidate(result.score, emit, source=f"facts:{result.kind}")
+    return Candidate(found.score, emit, source=f"facts:{found.kind}")
 
 
 def render(turn: Turn, result: Answer, question: str) -> str:

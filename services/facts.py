@@ -182,6 +182,7 @@ class Answer:
     terms: tuple[str, ...] = ()  # the question's stems, kept for follow-ups
     others: tuple[Fact, ...] = field(default=())  # kind "facts": further facts that fit as well; "agenda": the items
     absent: tuple[str, ...] = ()  # for a refusal: names in the question the closest passage does not mention
+    deferred: bool = False  # a refusal whose details were not worked out (lookup(..., refusal_details=False))
 
 
 def _field(item: dict, key: str, kind: type, where: str) -> object:
@@ -341,8 +342,14 @@ class KnowledgeBase:
         return [self.analyzer.expand(t)[0] if t[0].isalpha() else re.sub(r"[.,]", "", t)
                 for t in tokens(text) if t not in STOP_DA]
 
-    def lookup(self, question: str, lang: str, context: tuple[str, ...] = ()) -> Answer | None:
-        """The best answer to a free question; None for greetings and text with nothing to look up."""
+    def lookup(self, question: str, lang: str, context: tuple[str, ...] = (), *,
+               refusal_details: bool = True) -> Answer | None:
+        """The best answer to a free question; None for greetings and text with nothing to look up.
+
+        With ``refusal_details=False`` an honest refusal comes back as a ``deferred`` Answer without its
+        details (the nearest passage, the missing part): its score is the same, and most refusals lose to
+        another answerer's answer (a budget question has no fact), so the caller asks again only when the
+        refusal is what the user gets."""
         if _GREETING.match(question.strip()) or _REQUEST.match(question):
             return None
         query = self.terms(question, lang)
@@ -378,6 +385,8 @@ class KnowledgeBase:
             return answer
         if not questionlike and not known:
             return None
+        if not refusal_details:
+            return Answer("refusal", 0.31, lang, deferred=True)
         return self._refusal(rank, query, needs, lang, names, question)
 
     @staticmethod
