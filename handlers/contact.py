@@ -24,7 +24,17 @@ MAX_SHOWN = 3
 _YES = {"ja", "jo", "jep", "jeps", "yes", "y", "yep", "yeah", "ok", "okay", "sure", "gerne", "send", "absolut"}
 _NO = {"nej", "no", "nope", "nah", "aldrig", "ikke", "not", "dont", "lad", "never", "annuller", "cancel"}
 _DETAILS = ("email", "phone", "address")
-_WHICH = re.compile(r"\b(hvilken|hvilket|hvilke|which|hvor)\b")
+_WHICH = re.compile(r"\b(hvilken|hvilket|hvilke|which|hvor(?! (mange|meget|stor|store|langt|laenge|ofte)\b))\b")
+# A count or an amount ("hvor mange ansatte har sundhedssekretariatet?") is not a question about whom to contact.
+_COUNT = re.compile(r"\b(hvor mange|hvor meget|how many|how much|antal(let)?|number of)\b")
+# What a person earns, their age or party: the directory holds names, roles and ways to reach them, not that,
+# so a role or a name in such a question does not make it a who-question ("hvad er lønnen for en KKR-formand?").
+_PERSON_FACT = re.compile(
+    r"\b(l(o|oe)n(nen|ninger|ningen)?|tjener|tjente|vederlag(et)?|honorar(et)?|diaet(er|erne)?|salary|salaries|"
+    r"wage|wages|earns?|earnings|paid|remuneration|gammel|alder(en)?|age|old|foedt|fodt|born|parti(et)?|party)\b")
+# "hvem står bag sexismen?": the people behind an act (the survey's answer), not someone to contact about it.
+_BEHIND = re.compile(r"\b(staar|star|staa|sta) bag\b|\b(is|are|was|were) behind\b|\bbehind (the|it|this)\b|"
+                     r"\b(udoever|udover|udoevede|udovede|begaar|begar|commits?|committed|perpetrat\w*)\b")
 # A role word the routing understands in both languages, remembered for follow-ups ("og i Aalborg?").
 _ROLE_WORD = {"chair": "formand", "vice_chair": "næstformand", "mayor": "borgmester", "director": "direktør",
               "coordinator": "koordinator", "signatory": "underskriver", "representative": "repræsentant"}
@@ -91,6 +101,11 @@ def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
     """How sure we are that the question is about whom to contact (see handlers.question's scale)."""
     if not lk.matches:
         return None
+    folded = fold(question)
+    if not (lk.contact_words or lk.asks & set(_DETAILS)) and (_COUNT.search(folded) or _PERSON_FACT.search(folded)):
+        return None  # the knowledge base answers (or says it does not know); a contact card would mislead
+    if _BEHIND.search(folded) and lk.topics and not (lk.people or lk.orgs or lk.roles or lk.contact_words):
+        return None
     place = "location" in lk.asks or ("secretariat" in lk.asks and (lk.who or _WHICH.search(fold(question))))
     if lk.role_found:
         # "Hvem er formand for KKR?", "Thisteds borgmester – hvem er det?", "Hjørring borgmester": yes.
@@ -131,8 +146,9 @@ async def respond(turn: Turn, lk: Lookup, question: str) -> None:
         turn.say(INTENT, "no_match")
         return
     top = lk.matches[0]
-    place = "location" in lk.asks or ("secretariat" in lk.asks and (lk.who or not lk.roles
-                                                                  or bool(_WHICH.search(fold(question)))))
+    # An e-mail or phone asked for: the detail, even when the organisation's name has "sekretariat" in it.
+    place = "location" in lk.asks or ("secretariat" in lk.asks and not lk.asks & set(_DETAILS) and (
+        lk.who or not lk.roles or bool(_WHICH.search(fold(question)))))
     if top.kind == "unfilled" and (top.placeholder or lk.role_found):
         _unfilled(turn, d, top, question)
     elif place and lk.orgs and not lk.role_found:

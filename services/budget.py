@@ -259,8 +259,17 @@ _CONTRACT = re.compile(r"resultatkontrakt[a-z]*")  # a result contract is not a 
 # "hvor mange ansatte ...": the thing counted; a table that does not count it has no answer.
 _COUNTED = re.compile(r"(?<![a-z])(?:hvor mange|how many|antal(?:let)?|number)\s+(?:(?:af|of|the)\s+)?"
                       r"(?!(?:af|of|the)(?![a-z0-9]))([a-z0-9][a-z0-9\-]*)")
+# The whole population is not counted anywhere: "hvor mange indbyggere" is not the number of 0-17-year-olds.
+POPULATION = ("befolkning", "befolkningstal", "indbyggere", "population", "residents")
 COUNTED_ANYWHERE = ("kommune", "kommuner", "kommunerne", "municipality", "municipalities", "kroner", "kr", "penge",
-                    "money", "procent", "percent", *CHILDREN)
+                    "money", "procent", "percent", "mio", "millioner", "million", "millions",
+                    *(w for w in CHILDREN if w not in POPULATION))
+# A count of a state no table holds: a shortage, vacancies, people employed ("hvor mange pædagoger mangler der?").
+UNCOUNTED_STATES = ("mangler", "mangel", "manglen", "mangle", "manglende", "shortage", "short of", "lack", "lacking",
+                    "missing", "ledige", "ledig", "vacancies", "vacancy", "vacant", "unfilled", "er ansat", "ansat i",
+                    "ansat pa", "ansat hos", "ansatte", "employed", "employ", "employs", "employees", "arbejdslose",
+                    "unemployed")
+_MONEY_UNIT = re.compile(r"(?<![a-z])(?:kr|dkk|mio)(?![a-z])", re.IGNORECASE)
 # "hvad koster en svømmehal i Aalborg?": a cost, not a municipality's share of a joint scheme.
 _COSTS = re.compile(r"(?<![a-z])(?:koster|kostede|cost|costs|pris|prisen|price)(?![a-z])")
 OTHER_EDUCATIONS = ("sosu", "social- og sundhed", "social og sundhed", "pau", "paedagogisk assistent",
@@ -423,6 +432,7 @@ class BudgetBook:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
         self._row_words = {table.id: _RowWords(table.rows) for table in tables}
+        self._count_words = {table.id: self._count_vocabulary(table) for table in tables}
 
     # -- public ------------------------------------------------------------------------------------------
 
@@ -522,7 +532,10 @@ class BudgetBook:
             # Only a budget line is named, no table: answer when the line is specific to one table, or offer
             # the tables when the question is clearly about money; with less confidence than a named table.
             money = slots.money or slots.budget or slots.expense or slots.regnskab or slots.result or slots.income
-            tied = [tid for tid, sc in ranked if sc >= best - 0.01 and self.tables.get(tid).kind == "lines"]
+            tied = [tid for tid, sc in ranked if sc >= best - 0.01 and self.tables.get(tid).kind == "lines"
+                    and self._counts(self.tables.get(tid), slots)]
+            if not tied:
+                return None  # "hvor mange psykologer er der?": the budget lines hold money, not people
             if len(tied) > 1:
                 answer = self._candidates_rows(slots, lang, [self.tables.get(t) for t in tied]) if money else None
             elif money or self._specific_line(best_id, slots):
@@ -562,15 +575,30 @@ class BudgetBook:
         return None
 
     def _counts(self, table: Table, slots: Slots) -> bool:
-        """False when the question counts something ("hvor mange ansatte") that ``table`` has no words for."""
+        """False when the question counts something ("hvor mange ansatte") that ``table`` does not count.
+
+        Only the table's counts make a count answerable: its topic words, its rows and columns that hold a
+        number of something (cases, children, study places), not a money row whose keyword happens to be
+        the counted word ("other staff costs" does not count staff).
+        """
         found = _COUNTED.search(slots.text)
         if not found:
             return True
+        if has(slots.text, UNCOUNTED_STATES):
+            return False
         counted = Text(f" {found.group(1)} ")
-        vocabulary = (*COUNTED_ANYWHERE, *table.keywords, *(k for r in table.rows for k in r.keywords),
-                      *(w for c in table.columns.values() for label in c.label.values()
-                        for w in re.findall(r"[a-z0-9\-]{3,}", fold(label))))
-        return has(counted, vocabulary)
+        return has(counted, self._count_words[table.id])
+
+    @staticmethod
+    def _count_vocabulary(table: Table) -> tuple[str, ...]:
+        def counts(unit: dict[str, str] | None) -> bool:
+            return bool(unit) and not any(_MONEY_UNIT.search(u) for u in unit.values())
+
+        columns = [c for c in table.columns.values() if counts(c.unit)]
+        rows = [r for r in table.rows if counts(r.unit) or (r.unit is None and columns)]
+        return (*COUNTED_ANYWHERE, *table.keywords, *(k for r in rows for k in r.keywords),
+                *(w for r in rows if r.unit for u in r.unit.values() for w in re.findall(r"[a-z0-9\-]{3,}", fold(u))),
+                *(w for c in columns for label in c.label.values() for w in re.findall(r"[a-z0-9\-]{3,}", fold(label))))
 
     def _named_line(self, table_id: str, slots: Slots) -> bool:
         """The question names a table and one of its budget lines ("afskrivningerne i Børnehus Nord")."""

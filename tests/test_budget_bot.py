@@ -62,3 +62,18 @@ async def test_budget_question_set_over_http(bot):
         if not ok:
             failures.append((item["id"], item["question"], reply[:200]))
     assert not failures, failures
+
+
+async def test_a_count_the_tables_do_not_hold_gets_no_money_row_or_study_places(bot):
+    # "other staff costs" is money, not a number of staff; the dimensioning counts study places, not a shortage
+    reply = await bot.say("how many staff work at Børnehus Nord?", locale="en-US", conversation="cnt-1")
+    assert "240,000" not in reply and "DKK" not in reply
+    reply = await bot.say("hvor mange socialrådgivere har Børnehus Nord?", conversation="cnt-2")
+    assert "1.689.000" not in reply
+    reply = await bot.say("hvor mange pædagoger mangler der?", conversation="cnt-3")
+    assert "studiepladser" not in reply and "517" not in reply
+    reply = await bot.say("hvor mange indbyggere har Thisted Kommune?", conversation="cnt-4")
+    assert "8.651" not in reply  # the number of 0-17-year-olds is not the population
+    # counts the tables do hold still answer
+    assert "225 sager" in await bot.say("hvor mange sager regner Børnehus Nord med i 2021?", conversation="cnt-5")
+    assert "517" in await bot.say("hvor mange pædagoger skal uddannes på UCN næste år?", conversation="cnt-6")
