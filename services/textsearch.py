@@ -364,7 +364,11 @@ class Term(NamedTuple):
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return _STEM_DA.stemWord(word)
+    out = _STEM_DA.stemWord(word)
+    # Snowball strips "-ig" after "-heden": "ledigheden", "ledige" would meet "ledere" as "led"
+    if out.endswith("led") and word[len(out) - 3:len(out) + 2] == "ledig":
+        out += "ig"
+    return out
 
 
 def is_english(lang: str) -> bool:

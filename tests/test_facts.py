@@ -370,3 +370,50 @@ async def test_bot_answers_a_what_question_without_a_yes(bot) -> None:
     assert not reply.startswith(("Ja", "Nej")) and reply.startswith("KKR skal lytte")
     reply = await bot.say("Er referaterne fra Passagerrådet offentlige?", conversation="c-yes")
     assert reply.startswith("Ja.")
+
+
+# Councillor probes: what the user reads, not which branch produced it.
+@pytest.mark.parametrize("lang,question,fact_id,says", [
+    ("da", "hvad skriver KKR til beskæftigelsesministeren?", "frikommune_brev_beskaeftigelsesminister",
+     "Peter Hummelgaard"),
+    ("da", "hvad skal man gøre hvis man oplever sexisme?", "sexisme_hvad_goere", "borgmesteren"),
+    ("da", "hvad anbefaler sparringsgruppen?", "paedagog_indstilling_2021", "517"),
+    ("da", "hvor stor skal CO2-reduktionen være i 2030?", "klima_nationale_maal", "70 %"),
+    ("en", "how many companies did the business house help?", "erhvervshus_vejledte_virksomheder", "800"),
+])
+def test_probe_questions_get_the_fact_on_their_subject(kb: KnowledgeBase, lang, question, fact_id, says) -> None:
+    answer = kb.lookup(question, lang)
+    assert answer is not None and answer.kind == "fact" and answer.fact.id == fact_id, (question, answer)
+    assert says in answer.fact.answer[lang]
+
+
+def test_a_frame_word_inside_a_compound_is_no_match(kb: KnowledgeBase) -> None:
+    # "skriver" is in "underskriver": the letter, not the Passagerråd signer
+    answer = kb.lookup("hvad skriver KKR til beskæftigelsesministeren?", "da")
+    assert "Laura Kirch" not in answer.fact.answer["da"]
+
+
+@pytest.mark.parametrize("lang,question", [
+    ("da", "hvor mange busser har NT?"),  # NT's fossil-free goal counts no buses ("2030, hvor busser")
+    ("da", "hvor mange frikommuner er der?"),  # the overview's "17 aktive forsøg" counts trials
+    ("en", "how many buses does NT have?"),
+])
+def test_a_count_no_figure_counts_is_refused_with_the_nearest_context(kb: KnowledgeBase, lang, question) -> None:
+    answer = kb.lookup(question, lang)
+    assert answer is not None and answer.kind == "refusal" and answer.missing == "amount", (question, answer)
+
+
+def test_a_label_is_not_a_count(kb: KnowledgeBase) -> None:
+    counted = kb._counted("hvor mange virksomheder?", "da")
+    assert not kb._counts(counted, "Mål 1: Virksomhedernes kendskab til erhvervshusene")
+    assert kb._counts(counted, "skal vejlede mindst 800 unikke virksomheder årligt")
+
+
+def test_the_curated_no_on_the_subject_comes_alone(kb: KnowledgeBase) -> None:
+    answer = kb.lookup("hvem er medlem af KKR?", "da")
+    assert answer.kind == "fact" and answer.fact.id == "kkr_medlemmer" and not answer.others
+
+
+def test_unemployment_is_not_leadership() -> None:
+    from services.textsearch import stem
+    assert stem("ledigheden") == stem("ledige") != stem("ledere")
