@@ -46,9 +46,19 @@ _WHO_IS = re.compile(
     r"|\b(hvem|who) (leder|leads|heads|runs|styrer|skal|should|kan|can)\b"
     r"|^(hvilken|hvilket|which) (borgmester|formand|naestformand|mayor|chair|minister|direktor|director)")
 
+_NAME_ASKED = re.compile(r"\b(hedder|navn|navnet|name|called)\b")
 # A question about what, when, why or how (not whom), unless it asks for a name ("hvad hedder ...").
 _CONTENT_QUESTION = re.compile(r"^\W*(hvad|hvornaa?r|hvorfor|hvordan|hvor mange|what|when|why|how)\b"
                                r"(?!.*\b(hedder|navn|navnet|name|called)\b)")
+
+# What a letter or a document says, asks, proposes or wants ("what did KKR write to the minister of
+# employment?", "hvad beder kommunerne om i brevet til Astrid Krag?", "which proposals does the letter make?"):
+# a question about content that names a person or a role, not about whom to contact. The knowledge base answers.
+_CONTENT_OF = re.compile(
+    r"^\W*(hvad|what|hvilke[nt]?|which)\b.*\b(skriv\w*|skrev|wrote|writes?|written|siger|sagde|says?|said|"
+    r"(staa?r|stod) (der|i)|beder|bad|asks?|asked|request\w*|foresla\w*|foreslaa\w*|forslag\w*|propos\w*|anbefal\w*|"
+    r"recommend\w*|kraev\w*|krav(et|ene)?|demand\w*|oe?nsk\w*|wants?|wanted|indehold\w*|contain\w*|handler|"
+    r"opfordr\w*|urges?|urged|mener|meant|argue\w*|points?|budskab\w*|message|content\w*|indhold\w*)\b")
 
 
 def directory(turn: Turn) -> Directory | None:
@@ -104,6 +114,9 @@ def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
     folded = fold(question)
     if not (lk.contact_words or lk.asks & set(_DETAILS)) and (_COUNT.search(folded) or _PERSON_FACT.search(folded)):
         return None  # the knowledge base answers (or says it does not know); a contact card would mislead
+    if _CONTENT_OF.search(folded) and not (lk.contact_words or lk.asks & set(_DETAILS)) and not (
+            _WHO_IS.search(folded) or _NAME_ASKED.search(folded)):
+        return None
     if _BEHIND.search(folded) and lk.topics and not (lk.people or lk.orgs or lk.roles or lk.contact_words):
         return None
     place = "location" in lk.asks or ("secretariat" in lk.asks and (lk.who or _WHICH.search(fold(question))))
@@ -279,6 +292,11 @@ def _detail(turn: Turn, d: Directory, lk: Lookup, question: str) -> None:
             parts.append(turn.t(INTENT, "instead") + " " + "; ".join(
                 f"{_one_line(turn, d, m)} {_contact_bits(turn, m)}" for m in others[:2]))
             shown = others[:2] + ([target] if not (target.email or target.phone) else [])
+        elif via:
+            # Nobody there has the detail either ("telefonnummeret til KKR-sekretariatet"): the organisation's
+            # nearest real people, so the user still has somewhere to turn.
+            parts.append(turn.t(INTENT, "nearest") + " " + "; ".join(_one_line(turn, d, m) for m in via[:2]))
+            shown = via[:2] + [target]
     _remember(turn, shown, question)
     turn.reply("\n".join(parts), card=contact_card(turn, d, shown, question))
 

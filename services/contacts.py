@@ -762,13 +762,22 @@ class Directory:
             return result
         result.asks = self._asks(q)
         people = self._people(q)
+        roles = self._roles(q, result.role_tokens)
+        extra_topics: list[str] = []
+        if people and "signatory" in roles:
+            # "hvem underskrev brevet til Astrid Krag?": the person named received the letter; the question is
+            # about its signer, on the addressee's matter.
+            addressed = {pid for pid, _ in people if self.people[pid].kind == "addressee"}
+            people = [p for p in people if p[0] not in addressed]
+            extra_topics = [t for pid in addressed for t in self.people[pid].topics]
         if people and q.has_token("nummer", "nummeret", "number", "nr", "mobil", "mobile"):
             result.asks.add("phone")  # "Nettas nummer"
-        result.roles = self._roles(q, result.role_tokens)
+        result.roles = roles
         result.contact_words = bool(_CONTACT_ANY.search(q.compact))
         result.who = q.has_token(*_WHO)
         orgs = self._orgs(q)
         topics = self._topics(q)
+        topics += [(t, 1.0) for t in dict.fromkeys(extra_topics) if all(t != tid for tid, _ in topics)]
         result.people = [pid for pid, _ in people]
         result.orgs = orgs
         result.topics = [tid for tid, _ in topics]
@@ -815,8 +824,15 @@ class Directory:
         if result.asks & {"email", "phone", "address"}:
             for oid in orgs:
                 org = self.orgs[oid]
-                if not (org.email or org.address) and self.open_role_placeholders(oid):
-                    add(self._unfilled(oid, self.open_role_placeholders(oid)[0].role, lang, 0.9))
+                if org.email or org.address:
+                    continue
+                # A placeholder answers only a question about what it stands in for ("KKR's e-mail i aftalen
+                # om passagerråd?"); "telefonnummeret til KKR-sekretariatet" asks about KKR itself, and the
+                # documents give none (said plainly, with the nearest real contact).
+                spec = next((r for r in self.open_role_placeholders(oid) if r.role in result.roles
+                             or (r.topic and self._related(r.topic, result.topics))), None)
+                if spec is not None:
+                    add(self._unfilled(oid, spec.role, lang, 0.9))
                     result.role_found = True
         for m in found.values():
             if m.kind == "unfilled" and not m.name:
