@@ -20,7 +20,8 @@ _WORD = re.compile(r"[a-zæøåéü]+")
 
 INTENT = "BudgetLookup"
 STATE_KEY = "budget"
-NOT_COVERED = ("not_covered_foreign", "not_covered_year", "not_covered_own_budget", "not_covered_other_budget", "not_covered_payee")
+NOT_COVERED = ("not_covered_foreign", "not_covered_year", "not_covered_own_budget", "not_covered_other_budget",
+               "not_covered_payee", "not_covered_pay")
 
 
 async def answer(turn: Turn, question: str) -> Candidate | None:

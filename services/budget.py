@@ -94,6 +94,8 @@ OTHER_MUNICIPALITIES = (
 _OTHER = {fold(n): n for n in OTHER_MUNICIPALITIES}
 
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_REFUSALS = ("not_covered_foreign", "not_covered_year", "not_covered_own_budget", "not_covered_other_budget",
+             "not_covered_payee", "not_covered_pay")
 SCORE_CLEAR = 0.93
 SCORE_CANDIDATES = 0.86
 SCORE_NOT_COVERED = 0.84
@@ -242,6 +244,8 @@ class Slots:
     count: bool = False
     who: bool = False
     pays: bool = False
+    pay_each: bool = False  # one person's pay ("lønnen for en socialrådgiver"): no table holds that
+    served: bool = False  # children examined or helped by a service ("hvor mange børn blev undersøgt")
 
     @property
     def wants_figure(self) -> bool:
@@ -272,6 +276,23 @@ UNCOUNTED_STATES = ("mangler", "mangel", "manglen", "mangle", "manglende", "shor
 _MONEY_UNIT = re.compile(r"(?<![a-z])(?:kr|dkk|mio)(?![a-z])", re.IGNORECASE)
 # "hvad koster en svømmehal i Aalborg?": a cost, not a municipality's share of a joint scheme.
 _COSTS = re.compile(r"(?<![a-z])(?:koster|kostede|cost|costs|pris|prisen|price)(?![a-z])")
+# One person's pay: "lønnen for en socialrådgiver", "hvad tjener en psykolog?", "what does a social worker
+# earn?", "a social worker's salary". A budget line is what all of them cost together, not anyone's pay.
+_PAY_EACH = re.compile(
+    r"(?<![a-z])(?:"
+    r"(?:lon|lonnen|lonning|lonningen|gage|gagen|salary|wage|pay)\s+(?:for|til|of|to|pr\.?|per)\s+"
+    r"(?:en|et|een|a|an|one|hver|each|den enkelte|one single)(?![a-z])"
+    r"|(?:en|et|a|an|one)\s+(?:[a-z\-]+\s+)?[a-z\-]+'?s\s+(?:lon|lonning|gage|salary|wage|pay)(?![a-z])"
+    r"|tjener|tjente|tjenes|earns?|earned|earning|earnings"
+    r"|(?:faar|far|gets?|is|are)\s+(?:en|et|a|an)\s+[a-z\-]+(?:\s+[a-z\-]+)?\s+(?:i lon|paid)(?![a-z])"
+    r"|(?:gennemsnits|maaneds|maneds|time|aars|ars|start)lon\w*|(?:average|monthly|hourly|annual|starting)\s+"
+    r"(?:salary|salaries|wage|wages|pay))")
+# What a service does with children ("undersøgt", "afhørt", "examined"): its cases, not the 0-17 population.
+SERVED = ("undersogt", "undersoge", "undersoges", "undersogelse", "undersogelser", "behandlet", "behandles",
+          "afhort", "afhoring", "afhoringer", "videoafhoring", "henvist", "henvises", "henvisning", "henvisninger",
+          "hjulpet", "hjulpne", "modtaget", "besogt", "examined", "examination", "examinations", "seen", "treated",
+          "interviewed", "referred", "referrals", "helped", "handled", "served", "visited", "went through",
+          "been through", "kom igennem", "var igennem")
 OTHER_EDUCATIONS = ("sosu", "social- og sundhed", "social og sundhed", "pau", "paedagogisk assistent",
                     "pedagogical assistant", "social and health")
 
@@ -317,6 +338,7 @@ def read_slots(question: str) -> Slots:
         other_budget=_original_word(question, _other_budget(text, own)), category=has(text, CATEGORY_WORDS),
         follow_up=follow_up, count=has(text, COUNT),
         pays=has(text, ("betaler", "bidrager", "finansierer", "pays", "contributes", "funds", "betales")),
+        pay_each=_PAY_EACH.search(text) is not None, served=has(text, SERVED),
         who=stripped.startswith(("hvem ", "who ", "whom ", "hvem?", "who?")) or has(text, ("kontaktperson", "contact person")),
     )
 
@@ -451,7 +473,36 @@ class BudgetBook:
             carried = self._carry_row(slots, scores, lang, context)
             if carried is not None:
                 return carried
-        return self._fresh(slots, scores, lang)
+        if slots.children and slots.served and slots.count:
+            return self._served(slots, scores, lang)
+        answer = self._fresh(slots, scores, lang)
+        if answer is not None and slots.pay_each and answer.key not in _REFUSALS:
+            return self._pay_each(slots, answer, lang)
+        return answer
+
+    def _served(self, slots: Slots, scores: dict[str, float], lang: str) -> Answer | None:
+        """ "hvor mange børn blev undersøgt i Børnehus Nord i 2020?": the tables count the service's cases, not
+        children; the one count row of the budget named gives the year's cases, said to be cases. Not the 0-17
+        population (who lives in the municipalities)."""
+        named = [t for t in self.tables if t.kind == "lines" and weight(slots.text, t.keywords) > 0]
+        for table in sorted(named, key=lambda t: -scores[t.id]):
+            counted = [r for r in table.rows if r.unit and not any(_MONEY_UNIT.search(u) for u in r.unit.values())]
+            if len(counted) != 1:
+                continue
+            answer = self._lines(table, replace(slots, children=False, change=False, percent=False), lang,
+                                 row=counted[0])
+            if answer is not None and answer.key == "line_value":
+                answer.key = "line_counted_instead"
+                answer.vars["asked"] = {"da": "børn", "en": "children"}[lang]
+            return answer
+        return None
+
+    def _pay_each(self, slots: Slots, found: Answer, lang: str) -> Answer:
+        """One person's pay asked: the documents have none. A salary line found is shown only as what it is,
+        the total budgeted for everyone on it."""
+        line = found.vars if found.key == "line_value" else None
+        return Answer("not_covered_pay", SCORE_NOT_COVERED,
+                      {"line": line, "covered": self._covered(lang)})
 
     def _carry_municipality(self, slots: Slots, scores: dict[str, float], lang: str,
                             context: dict[str, Any]) -> Answer | None:
@@ -507,8 +558,8 @@ class BudgetBook:
                 if table.kind == "municipalities" and scores[table.id]:
                     scores[table.id] += 1.5
         bhn = "boernehus_objektiv_finansiering"
-        if slots.children and bhn in scores:
-            scores[bhn] += 3.0  # the only 0-17 figures in the bundle
+        if slots.children and bhn in scores and not slots.served:
+            scores[bhn] += 3.0  # the only 0-17 figures in the bundle (who lives there, not who was examined)
         if slots.objektiv and bhn in scores and slots.municipalities:
             scores[bhn] += 1.0
         if slots.category and "erhvervshus_by_land" in scores:

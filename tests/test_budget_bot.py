@@ -77,3 +77,32 @@ async def test_a_count_the_tables_do_not_hold_gets_no_money_row_or_study_places(
     # counts the tables do hold still answer
     assert "225 sager" in await bot.say("hvor mange sager regner Børnehus Nord med i 2021?", conversation="cnt-5")
     assert "517" in await bot.say("hvor mange pædagoger skal uddannes på UCN næste år?", conversation="cnt-6")
+
+
+async def test_one_persons_pay_is_not_answered_with_a_budget_line(bot):
+    for question, locale, refusal, whole in [
+        ("hvad er lønnen for en socialrådgiver i Børnehus Nord?", "da-DK", "hvad én person tjener",
+         "hele postens lønudgift, ikke én persons løn"),
+        ("hvor meget tjener en socialrådgiver i Børnehus Nord?", "da-DK", "hvad én person tjener",
+         "hele postens lønudgift, ikke én persons løn"),
+        ("what does a social worker earn in Børnehus Nord?", "en-US", "what one person earns",
+         "not one person's pay"),
+    ]:
+        reply = await bot.say(question, locale=locale)
+        assert refusal in reply and whole in reply, reply
+        assert not reply.startswith(("Børnehus Nords budget –", "Børnehus Nord's budget –")), reply
+    # The salary budget itself is still a budget figure.
+    reply = await bot.say("hvad er lønbudgettet for Børnehus Nord?")
+    assert reply.startswith("Børnehus Nords budget – lønudgift i alt: 5.890.000 kr.")
+
+
+async def test_children_examined_by_boernehus_nord_are_answered_with_its_cases_said_to_be_cases(bot):
+    reply = await bot.say("hvor mange børn blev undersøgt i Børnehus Nord i 2020?")
+    assert "tæller sager, ikke børn" in reply and "210 sager (budget 2020)" in reply
+    assert "113.013" not in reply and "0-17" not in reply
+    reply = await bot.say("how many children were examined in Børnehus Nord in 2021?", locale="en-US")
+    assert "count cases, not children" in reply and "225 cases (budget 2021)" in reply
+    reply = await bot.say("hvor mange børn blev undersøgt i Børnehus Nord i 2019?")
+    assert "fremgår ikke" in reply and "113.646" not in reply
+    # Children living in a municipality are still the 0-17 population.
+    assert "12.564" in await bot.say("hvor mange børn bor der i Hjørring?")
