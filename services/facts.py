@@ -55,6 +55,9 @@ _YEARS = re.compile(r"(?<![\d.,])(19|20)\d\d(/(19|20)?\d\d)?(?!\d|[.,]\d)(\s*[-�
 _LABEL = re.compile(r"\b(mål|bilag|punkt|afsnit|kapitel|trin|fase|§)\s*\d+[.:]?", re.I)
 # "hvor mange ansatte ...?", "how many employees ...?": the thing counted, which a quoted figure must count
 _COUNTED = re.compile(r"\b(?:hvor mange|how many)\s+(\w[\w-]*(?:\s+\w[\w-]*)?)")  # "pedagogue places"
+# "hvad er ledigheden i Nordjylland?", "what is the unemployment rate?": the word names a figure, so the question
+# asks for one (an amount) and a figure must count it, as after "hvor mange"
+_RATE = re.compile(r"\b(ledighed\w*|arbejdsløshed\w*|unemployment|joblessness)\b")
 _FIGURE = re.compile(r"\d[\d.,]*|én|ét|to|tre|fire|fem|seks|syv|otte|ni|ti|tolv")
 _ROLE = re.compile(r"\b(formand\w*|forperson\w*|næstformand\w*|chair\w*|borgmester\w*|mayor\w*|direktør\w*|director\w*|"
                    r"leder\w*|head of|manager\w*|minister\w*|kontaktperson\w*|contact person|koordinator\w*|"
@@ -255,6 +258,9 @@ def asks_for(question: str) -> list[str]:
              if any(word in folded for word in _ASK_WORDS[name]) and ask.search(folded)]
     if any(word in folded for word in _WHO_WORDS) and (_WHO_IS_ROLE.search(folded) or _WHO_CHAIRS.search(folded)):
         needs.append("person")
+    if "amount" not in needs and ("ledighed" in folded or "arbejdsløshed" in folded or "unemployment" in folded
+                                  or "joblessness" in folded) and _RATE.search(folded):
+        needs.append("amount")
     return needs
 
 
@@ -310,6 +316,10 @@ class KnowledgeBase:
             for f in self.facts])
         # what each fact's answer defines: the words before its first " er " ("Nordjyllands Trafikselskab (NT)
         # er et administrationsselskab ..."), when that is short enough to be a name
+        # the words of each fact's curated questions: of two facts that fit a question equally, the one asked
+        # with its most specific word is meant ("what did KKR write to the Prime Minister?": that letter, not
+        # the list of all letters)
+        self.asked = [frozenset(self.analyzer.document_terms(" ".join(f.ask))) for f in self.facts]
         self.defines = [frozenset(self.analyzer.document_terms(head)) if len(head) <= 80 else frozenset()
                         for head in (f.answer["da"].split(" er ", 1)[0] for f in self.facts)]
         # a fact that says what the documents lack ("Det fremgår ikke ..., hvor mange medlemmer et Passagerråd
@@ -362,6 +372,15 @@ class KnowledgeBase:
             return None  # gibberish or chit-chat: leave it to the fallback
         needs = asks_for(question)
         overview = self._overview(question, query, needs, lang, questionlike)
+        if overview is not None and overview.missing == "amount":
+            # "hvor mange kommuner er med i KKR?": the overview of KKR counts nothing, a fact may ("de 11
+            # nordjyske kommuner i KKR Nordjylland"); the refusal stands unless a fact counts what is asked
+            counted = self._counted(question, lang)
+            if counted:
+                found = self._answer(_Rankings(), query, needs, lang, self.proper_names(question), counted=counted)
+                if (found is not None and found.kind == "fact" and not found.fact.answer["da"].startswith(_NOT_COVERED)
+                        and self._counts(counted, found.fact.answer["da"])):
+                    return found
         if overview is not None:
             return overview
         if len(query) == 1 and not context and self.passages.bm25.weight_of(query[0]) < 0.4 * self.passages.bm25.max_idf:
@@ -507,7 +526,8 @@ class KnowledgeBase:
 
     def _counted(self, question: str, lang: str) -> list[Term]:
         """The thing a count question counts ("hvor mange ansatte ...?": ansatte), as query words."""
-        match = _COUNTED.search(fold(question))
+        folded = fold(question)
+        match = _COUNTED.search(folded) or _RATE.search(folded)
         return self.terms(match.group(1), lang) if match else []
 
     def _counts(self, counted: list[Term], text: str) -> bool:
@@ -587,6 +607,13 @@ class KnowledgeBase:
             fact_hits.sort(key=lambda pair: 2 * pair[1].score + pair[0].score, reverse=True)
         elif defining and rarest is not None and len(fact_hits) > 1:  # "hvad er NT?": the fact that says what NT is
             fact_hits.sort(key=lambda pair: not self._has(rarest, self.defines[pair[0].index]))
+        elif rarest is not None and len(fact_hits) > 1 and not self._has(rarest, self.asked[fact_hits[0][0].index]):
+            top, top_own = fact_hits[0]
+            for n, (h, o) in enumerate(fact_hits[1:3], 1):  # as good a fit, asked with the question's own word
+                if (o.coverage >= top_own.coverage and h.score >= 0.95 * top.score
+                        and self._has(rarest, self.asked[h.index])):
+                    fact_hits.insert(0, fact_hits.pop(n))
+                    break
         own_passages = rank(self.passages.bm25, query) if context else None  # its best 60 count
         passage_hits = [(h, own_passages.within(h.index, 60) if own_passages is not None else h)
                         for h in rank.search(self.passages.bm25, full, 8 if context else 5, base=query)]
@@ -599,9 +626,12 @@ class KnowledgeBase:
             score = 0.62 + 0.3 * min(1.0, own.coverage)
             if yes_no and own.coverage >= 0.9 and not context:
                 score = 0.96  # a yes/no question about a rule, matched word for word by a curated fact
+            # a compound the best fact has whole ("beskæftigelsesministeren") must be whole in the others too:
+            # its parts in another letter ("beskæftigelsesområdet", "statsminister") are not the same subject
+            whole = {t.alts[0] for t in full if t.parts and t.alts[0] in own.matched}
             others = [self.facts[h.index] for h, o in fact_hits[1:3]
                       if h.score >= 0.8 * best.score and o.coverage >= own.coverage - 0.1
-                      and self.facts[h.index].section != fact.section]
+                      and self.facts[h.index].section != fact.section and whole <= o.matched]
             if fact.answer["da"].startswith(_NOT_COVERED):
                 others = []  # "hvem er medlem af KKR?": the curated no on the very subject, not other members
             if others and not context:  # the question fits facts of different documents: give each
@@ -635,11 +665,14 @@ class KnowledgeBase:
         nearest = None
         if needs:  # a fact on the very topic that lacks only what was asked for (a date, a name, ...)
             rarest = self._rarest(query)
-            for h in rank.search(self.fact_index, query, 2):
+            for h in rank.search(self.fact_index, query, 3):  # a fact naming one word can outrank it
                 fact = self.facts[h.index]
                 if (h.coverage >= 0.9 and self._mentions(h.index, names, self.fact_index)
                         and self._rarest_in(rarest, self.fact_index, h.index) and self._on_subject(h.index, query)):
                     missing = next((n for n in needs if not satisfies(fact.answer["da"] + " " + fact.quote, n)), "")
+                    if not missing and "amount" in needs and not self._counts(self._counted(question, lang),
+                                                                              fact.answer["da"] + " " + fact.quote):
+                        missing = "amount"  # "hvad er ledigheden?": the letter's "7 kommuner" count no rate
                     return Answer("refusal", 0.31, lang, fact=fact, missing=missing)
         for hit in rank.search(self.passages.bm25, query, 5):
             if hit.coverage >= 0.4 and self._mentions(hit.index, names):

@@ -73,7 +73,7 @@ EN_DA: dict[str, str] = {
     "secretariat": "sekretariat", "secretariats": "sekretariater", "budget": "budget", "accounts": "regnskab",
     "salaries": "løn", "salary": "løn", "wages": "løn", "children": "børn", "child": "børn",
     "free": "fri", "experiment": "forsøg", "experiments": "forsøg", "trial": "forsøg", "trials": "forsøg",
-    "evaluation": "evaluering", "evaluated": "evalueret", "employment": "beskæftigelse", "unemployed": "ledige",
+    "evaluation": "evaluering", "evaluated": "evalueret", "employment": "beskæftigelse", "unemployed": "ledige", "unemployment": "ledighed",
     "rehabilitation": "rehabilitering", "contact": "kontakt", "covenant": "borgmesterpagt",
     "commit": "forpligtet", "committed": "forpligtet", "commitment": "forpligtet", "member": "medlem",
     "members": "medlemmer medlem", "joined": "med", "urban": "bykommune", "rural": "landkommune", "city": "by",

@@ -417,3 +417,74 @@ def test_the_curated_no_on_the_subject_comes_alone(kb: KnowledgeBase) -> None:
 def test_unemployment_is_not_leadership() -> None:
     from services.textsearch import stem
     assert stem("ledigheden") == stem("ledige") != stem("ledere")
+
+
+# The other Frikommuneforsøg letters (A2-A5), the survey's perpetrators, KKR's municipalities, unemployment:
+# what the user reads in the bot's reply.
+@pytest.mark.parametrize("locale,question,says,source", [
+    ("da-DK", "hvad beder kommunerne om i brevet til Astrid Krag?", "fremtidige lempelser", "linje 229-375"),
+    ("da-DK", "hvad skriver KKR til statsministeren?", "lavthængende frugter", "linje 613-803"),
+    ("en-US", "what did KKR ask the employment committee for?", "new hearing", "lines 376-612"),
+    ("da-DK", "hvad skriver KKR til Kaare Dybvad?", "ressortområde", "linje 804-962"),
+    ("da-DK", "hvilke forsøg søger de nordjyske kommuner om?", "søger ikke om nye forsøg", "linje 229-375"),
+    ("en-US", "what did KKR write to the Prime Minister?", "low-hanging fruit", "lines 613-803"),
+])
+async def test_bot_gives_each_letter_its_own_content(bot, locale, question, says, source) -> None:
+    reply = await bot.say(question, locale=locale)
+    assert says in reply and source in reply, reply
+    assert "søger ikke" in says or "Arne Boelt" in reply  # each letter says who signed it
+    assert "Det fremgår ikke" not in reply and "don't cover" not in reply
+
+
+async def test_bot_answers_the_employment_minister_letter_alone(bot) -> None:
+    reply = await bot.say("hvad skriver KKR til beskæftigelsesministeren?")
+    assert "Peter Hummelgaard" in reply and "flere svar" not in reply and "Mette Frederiksen" not in reply
+
+
+@pytest.mark.parametrize("locale,question,says", [
+    ("da-DK", "hvem står bag sexismen mod politikere?", ["79 pct", "40 pct", "13 pct", "andre politikere"]),
+    ("en-US", "who are the perpetrators of sexism against politicians?", ["79 pct", "40 pct", "13 pct", "politicians"]),
+])
+async def test_bot_names_who_is_behind_sexism_against_politicians(bot, locale, question, says) -> None:
+    reply = await bot.say(question, locale=locale)
+    assert all(s in reply for s in says), reply
+    assert "8805" in reply
+
+
+@pytest.mark.parametrize("locale,question", [
+    ("da-DK", "hvor mange kommuner er med i KKR Nordjylland?"),
+    ("en-US", "how many municipalities are in KKR Nordjylland?"),
+])
+async def test_bot_counts_the_municipalities_of_kkr(bot, locale, question) -> None:
+    reply = await bot.say(question, locale=locale)
+    assert "11" in reply and "4019" in reply, reply
+    assert "fremgår ikke" not in reply and "don't" not in reply
+
+
+@pytest.mark.parametrize("locale,question,no", [
+    ("da-DK", "hvad er ledigheden i Nordjylland?", "Det fremgår ikke af dokumenterne"),
+    ("da-DK", "hvor mange ledige er der i Nordjylland?", "Det fremgår ikke af dokumenterne"),
+    ("da-DK", "hvad er arbejdsløsheden i Aalborg?", "Det fremgår ikke af dokumenterne"),
+    ("en-US", "what is unemployment in North Jutland?", "The documents don't cover that"),
+])
+async def test_bot_refuses_an_unemployment_rate_the_documents_lack(bot, locale, question, no) -> None:
+    reply = await bot.say(question, locale=locale)
+    assert reply.startswith(no), reply
+    assert not re.search(r"\d+([.,]\d+)? ?(%|pct|procent)", reply)  # no invented rate
+
+
+@pytest.mark.parametrize("lang,question", [
+    ("da", "hvad er ledigheden i Nordjylland?"),
+    ("en", "what is the unemployment rate in North Jutland?"),
+    ("da", "hvor mange indbyggere har Nordjylland?"),
+    ("da", "hvor mange ansatte har KKR Nordjylland?"),
+    ("da", "hvornår svarede statsministeren på brevet?"),
+    ("da", "hvor mange penge har frikommuneforsøgene sparet?"),
+    ("da", "hvad er Kaare Dybvads email?"),
+    ("en", "how many unemployed are there in Aalborg?"),
+    ("da", "hvad er budgettet for Limfjordsrådet i 2025?"),
+    ("da", "hvad koster en busbillet i Aalborg?"),
+])
+def test_questions_the_documents_do_not_answer_stay_refused(kb: KnowledgeBase, lang, question) -> None:
+    answer = kb.lookup(question, lang)
+    assert answer is not None and answer.kind == "refusal", (question, answer)
