@@ -47,9 +47,8 @@ _WHO_IS = re.compile(
     r"|^(hvilken|hvilket|which) (borgmester|formand|naestformand|mayor|chair|minister|direktor|director)")
 
 _NAME_ASKED = re.compile(r"\b(hedder|navn|navnet|name|called)\b")
-# A question about what, when, why or how (not whom), unless it asks for a name ("hvad hedder ...").
-_CONTENT_QUESTION = re.compile(r"^\W*(hvad|hvornaa?r|hvorfor|hvordan|hvor mange|what|when|why|how)\b"
-                               r"(?!.*\b(hedder|navn|navnet|name|called)\b)")
+# A question about what, when, why or how (not whom); "hvad hedder ..." asks for a name (_NAME_ASKED).
+_CONTENT_QUESTION = re.compile(r"^\W*(hvad|hvornaa?r|hvorfor|hvordan|hvor mange|what|when|why|how)\b")
 
 # What a letter or a document says, asks, proposes or wants ("what did KKR write to the minister of
 # employment?", "hvad beder kommunerne om i brevet til Astrid Krag?", "which proposals does the letter make?"):
@@ -112,31 +111,32 @@ def confidence(d: Directory, lk: Lookup, question: str) -> float | None:
     if not lk.matches:
         return None
     folded = fold(question)
-    if not (lk.contact_words or lk.asks & set(_DETAILS)) and (_COUNT.search(folded) or _PERSON_FACT.search(folded)):
+    details = lk.asks & set(_DETAILS)
+    wants_contact = bool(lk.contact_words or details)
+    if not wants_contact and (_COUNT.search(folded) or _PERSON_FACT.search(folded)):
         return None  # the knowledge base answers (or says it does not know); a contact card would mislead
-    if _CONTENT_OF.search(folded) and not (lk.contact_words or lk.asks & set(_DETAILS)) and not (
-            _WHO_IS.search(folded) or _NAME_ASKED.search(folded)):
+    name_asked = bool(_NAME_ASKED.search(folded))
+    if _CONTENT_OF.search(folded) and not wants_contact and not (_WHO_IS.search(folded) or name_asked):
         return None
     if _BEHIND.search(folded) and lk.topics and not (lk.people or lk.orgs or lk.roles or lk.contact_words):
         return None
-    place = "location" in lk.asks or ("secretariat" in lk.asks and (lk.who or _WHICH.search(fold(question))))
+    place = "location" in lk.asks or ("secretariat" in lk.asks and (lk.who or _WHICH.search(folded)))
     if lk.role_found:
         # "Hvem er formand for KKR?", "Thisteds borgmester – hvem er det?", "Hjørring borgmester": yes.
         # "Can a Passagerråd meet without the KKR representative?", "who drafts the agenda with the chair?": a
         # question about a process that mentions a role; the knowledge base should answer it.
-        if _WHO_IS.search(fold(question)) or lk.contact_words or lk.asks & set(_DETAILS):
+        if _WHO_IS.search(folded) or wants_contact:
             return 0.95
         # A short phrase names whom it wants ("Hjørring borgmester", "mayor of Læsø"); a short question that
         # opens with another question word asks about something else ("hvad svarede ministeren KKR?",
-        # "when was the resultatkontrakt signed?").
-        short = len(question.split()) <= 5 and not _CONTENT_QUESTION.search(fold(question))
+        # "when was the resultatkontrakt signed?"), unless it asks for a name ("hvad hedder ...").
+        short = len(question.split()) <= 5 and (name_asked or not _CONTENT_QUESTION.search(folded))
         return 0.93 if short else 0.4
-    if lk.asks & set(_DETAILS) and (lk.people or lk.orgs):
+    if details and (lk.people or lk.orgs):
         # The detail is in the directory (directly or through the organisation's contact person): exact.
         target = d.match_for(lk.people[0] if lk.people else lk.orgs[0])
         via = [] if lk.people else d.people_of(lk.orgs[0])
-        have = target is not None and all(getattr(target, a) or any(getattr(p, a) for p in via)
-                                          for a in lk.asks & set(_DETAILS))
+        have = target is not None and all(getattr(target, a) or any(getattr(p, a) for p in via) for a in details)
         return 0.96 if have else 0.92
     if place and lk.orgs:
         return 0.93 if any(d.orgs[o].location or d.orgs[o].secretariat for o in lk.orgs) else 0.6

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.db import Base, Database
+from services.state_fast import Busy
 from services.tasks import utcnow
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,6 @@ class ConversationRefs:
             return False
         fast = self.db.fast
         if fast is not None:
-            from services.state_fast import Busy
-
             try:
                 changed = await fast.execute(_UPSERT, (*(fields[c] for c in _COLUMNS), fp, fast.timestamp(utcnow())))
             except Busy:
